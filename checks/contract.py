@@ -1,0 +1,51 @@
+"""Checks every topic shares, one check each, parametrized over the topic's functions.
+
+``samples`` maps a function name to ``device -> strategy of argument lists``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.expect import Case
+
+
+def per_function(topic: str, names):
+    """Parametrize a check over functions, each result counted for its own function."""
+    return pytest.mark.parametrize("function", [
+        pytest.param(name, marks=pytest.mark.grades(topic, name), id=name) for name in names])
+
+
+def _run_sample(student, topic, function, samples, device, data):
+    args = data.draw(samples[function](device), label="args")
+    case = Case(student, topic, function, *args)
+    return case, case.run()
+
+
+def untouched_check(topic: str, samples: dict):
+    @per_function(topic, samples)
+    @given(data=st.data())
+    def test_inputs_untouched(student, device, function, data):
+        """Leaves its input tensors unchanged."""
+        case, reply = _run_sample(student, topic, function, samples, device, data)
+        if reply.mutated:
+            names = [list(case.inputs)[i] for i in reply.mutated]
+            case.fail(f"modified its input {', '.join(names)} in place; a function must "
+                      "leave its inputs as they were (work on a copy: .clone())",
+                      misconception="input_mutated")
+
+    return test_inputs_untouched
+
+
+def rule_check(topic: str, samples: dict, fact: str, message: str, misconception: str):
+    """A check that the worker's watch named ``fact`` saw nothing during the call."""
+    @per_function(topic, samples)
+    @given(data=st.data())
+    def check(student, device, function, data):
+        case, reply = _run_sample(student, topic, function, samples, device, data)
+        if reply.facts.get(fact):
+            case.fail(message, misconception=misconception)
+
+    return check

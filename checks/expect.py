@@ -1,0 +1,128 @@
+"""Calling the student's function on one input and judging the answer.
+
+A ``Case`` is one call with named inputs. Every way of failing goes through
+it, so each failure carries the inputs, the expected value and what came
+back, and the reporters can show the smallest failing call in plain words.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gradkit import catalog, describe
+from gradkit.verdicts import STUDENT_ERRORS, CheckFailure
+
+# |got - expected| <= RTOL * (|expected| + scale), elementwise. ``scale`` is the
+# size of the quantities the answer is computed from (default: the largest
+# expected element, at least 1), so cancellation in a correct float32 answer
+# stays inside the tolerance while a wrong factor (2, n, -1) never does.
+RTOL = {torch.float32: 2e-3, torch.float64: 1e-7}
+
+
+class Case:
+    def __init__(self, student, topic: str, function: str, *args):
+        self.student = student
+        self.topic = topic
+        self.function = function
+        params = catalog.function(topic, function).params
+        self.args = list(args)
+        self.inputs = dict(zip(params, args))
+
+    @property
+    def label(self) -> str:
+        return describe.call(self.function, self.inputs)
+
+    def run(self, leaves=()):
+        try:
+            return self.student.call(self.topic, self.function, self.args,
+                                     leaves=leaves, label=self.label)
+        except STUDENT_ERRORS as exc:
+            exc.inputs = self.inputs
+            raise
+
+    def fail(self, message: str, expected=None, got=None, misconception=None):
+        raise CheckFailure(f"{self.label}: {message}", inputs=self.inputs, expected=expected,
+                           got=got, misconception=misconception, call=self.label)
+
+    # -- judging answers -------------------------------------------------
+
+    def expect_tensor(self, got, expected: torch.Tensor, what: str = "the result",
+                      scale: float | None = None):
+        """Exact shape, dtype and device, then values within tolerance."""
+        if not isinstance(got, torch.Tensor):
+            self.fail(f"{what} should be a tensor, got {_kind(got)}", expected, got)
+        if tuple(got.shape) != tuple(expected.shape):
+            self.fail(f"{what} has shape {tuple(got.shape)}, the contract says "
+                      f"{tuple(expected.shape)}" + _shape_hint(got.shape, expected.shape),
+                      expected, got)
+        if got.dtype != expected.dtype:
+            self.fail(f"{what} has dtype {got.dtype}, expected {expected.dtype} "
+                      "(the input's dtype)", expected, got)
+        if _device_of(got) != _device_of(expected):
+            self.fail(f"{what} is on {_device_of(got)}, expected {_device_of(expected)} "
+                      "(the input's device)", expected, got)
+        got_c, exp_c = got.detach().to("cpu", torch.float64), expected.detach().to("cpu", torch.float64)
+        if not torch.isfinite(got_c).all():
+            self.fail(f"{what} contains NaN or infinity", expected, got)
+        rtol = RTOL.get(expected.dtype, 1e-7)
+        if scale is None:
+            scale = max(1.0, exp_c.abs().max().item() if exp_c.numel() else 1.0)
+        err = (got_c - exp_c).abs()
+        bad = err > rtol * (exp_c.abs() + scale)
+        if bad.any():
+            where = _first_index(bad)
+            self.fail(f"{what} differs from the expected value"
+                      + (f" at index {where}" if where else "")
+                      + f" by {err.max().item():.3g}", expected, got)
+
+    def expect_tensors(self, got, expected: tuple, names: tuple[str, ...], scale=None):
+        if not isinstance(got, (tuple, list)):
+            self.fail(f"should return a tuple of {len(expected)} tensors "
+                      f"({', '.join(names)}), got {_kind(got)}", expected, got)
+        if len(got) != len(expected):
+            self.fail(f"should return {len(expected)} values ({', '.join(names)}), "
+                      f"got {len(got)}", expected, got)
+        for g, e, name in zip(got, expected, names):
+            self.expect_tensor(g, e, what=name, scale=scale)
+
+    def expect_bool(self, got, expected: bool):
+        if isinstance(got, torch.Tensor) and got.dim() == 0 and got.dtype == torch.bool:
+            self.fail("returned a 0-d tensor; return a plain Python bool (use .item())",
+                      expected, got)
+        if type(got) is not bool:
+            self.fail(f"should return a bool, got {_kind(got)}", expected, got)
+        if got != expected:
+            self.fail(f"returned {got}, expected {expected}", expected, got)
+
+
+def _kind(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if value is None:
+        return "None (did you forget to return?)"
+    return f"a {type(value).__name__}"
+
+
+def _device_of(t: torch.Tensor) -> str:
+    meta = getattr(t, "gk_meta", None)
+    device = torch.device(meta.device if meta else t.device)
+    return device.type if device.type == "cpu" else f"{device.type}:{device.index or 0}"
+
+
+def _shape_hint(got, expected) -> str:
+    if tuple(expected) == () and tuple(got) == (1,):
+        return " (a one-element tensor is not a 0-d scalar: use .sum(), .squeeze() or [0])"
+    if len(got) == len(expected) == 2 and tuple(got) == tuple(reversed(expected)):
+        return " (transposed?)"
+    return ""
+
+
+def _first_index(mask: torch.Tensor):
+    if mask.dim() == 0:
+        return None
+    idx = mask.nonzero()[0].tolist()
+    return tuple(idx) if len(idx) > 1 else idx[0]
+
+
+def tensor(values, dtype, device) -> torch.Tensor:
+    return torch.tensor(values, dtype=dtype, device=device)

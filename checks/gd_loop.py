@@ -1,0 +1,204 @@
+"""Checks for gd_loop (梯度下降): the training loop by hand, and the closed forms."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from checks.contract import rule_check, untouched_check
+from checks.expect import Case
+from checks.strategies import floats, low_rank_matrices, matrices, vectors
+
+TOPIC = "gd_loop"
+
+
+# -- what each function is given ------------------------------------------------
+# Learning rates are drawn as a fraction of the largest stable one (2/λmax of
+# the loss's Hessian), so every correct run contracts and float32 stays close
+# to the reference.
+
+@st.composite
+def gd_cases(draw):
+    n = draw(st.integers(1, 8))
+    x, y = draw(vectors(n)), draw(vectors(n, -5, 5))
+    hess_max = 2 * (sum(v * v for v in x) / n + 1)  # bounds λmax of the (w, b) Hessian
+    lr = draw(st.floats(0.05, 0.9)) / hess_max
+    return x, y, draw(floats()), draw(floats()), lr, draw(st.integers(1, 12))
+
+
+@st.composite
+def sgd_cases(draw):
+    m, d = draw(st.integers(1, 9), ), draw(st.integers(1, 3))
+    X, y = draw(matrices(m, d, -2, 2)), draw(vectors(m))
+    hess_max = 2 * (max(sum(v * v for v in row) for row in X) + 1)
+    lr = draw(st.floats(0.05, 0.9)) / hess_max
+    batch_size = draw(st.integers(1, m + 2))  # past m too: one batch holds everything
+    return X, y, draw(vectors(d)), draw(floats()), lr, draw(st.integers(1, 3)), batch_size
+
+
+@st.composite
+def least_squares_cases(draw):
+    X = draw(low_rank_matrices())
+    sv = torch.linalg.svdvals(torch.tensor(X, dtype=torch.float64))
+    nonzero = sv[sv > 1e-9 * max(1.0, sv.max().item())]
+    # Nonzero singular values well away from zero: the answer is well conditioned.
+    assume(nonzero.numel() > 0 and (nonzero.min() / nonzero.max()).item() > 0.1)
+    return X, draw(vectors(len(X)))
+
+
+@st.composite
+def ridge_cases(draw):
+    m, d = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    return draw(matrices(m, d, -2, 2)), draw(vectors(m)), draw(st.floats(0.5, 10.0))
+
+
+def gd_args(raw, dtype, device):
+    x, y, w0, b0, lr, steps = raw
+    return [_t(x, dtype, device), _t(y, dtype, device), _t(w0, dtype, device),
+            _t(b0, dtype, device), lr, steps]
+
+
+def sgd_args(raw, dtype, device):
+    X, y, w0, b0, lr, epochs, batch_size = raw
+    return [_t(X, dtype, device), _t(y, dtype, device), _t(w0, dtype, device),
+            _t(b0, dtype, device), lr, epochs, batch_size]
+
+
+def ls_args(raw, dtype, device):
+    return [_t(v, dtype, device) for v in raw]
+
+
+def ridge_args(raw, dtype, device):
+    X, y, lam = raw
+    return [_t(X, dtype, device), _t(y, dtype, device), lam]
+
+
+def _t(values, dtype, device):
+    return torch.tensor(values, dtype=dtype, device=device)
+
+
+# -- the references ---------------------------------------------------------------
+
+def gd_ref(x, y, w0, b0, lr, steps):
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    opt = torch.optim.SGD([w, b], lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = ((w * x + b - y) ** 2).mean()
+        losses.append(loss.detach())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return w.detach(), b.detach(), torch.stack(losses)
+
+
+def sgd_ref(X, y, w0, b0, lr, epochs, batch_size):
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    opt = torch.optim.SGD([w, b], lr=lr)
+    for _ in range(epochs):
+        for i in range(0, X.shape[0], batch_size):
+            loss = ((X[i:i + batch_size] @ w + b - y[i:i + batch_size]) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return w.detach(), b.detach()
+
+
+def ls_ref(X, y):
+    # Computed in float64 with a cutoff far above rounding noise: X is exactly low-rank.
+    w = torch.linalg.pinv(X.double(), rtol=1e-6) @ y.double()
+    return w.to(X.dtype)
+
+
+def ridge_ref(X, y, lam):
+    Xd, yd = X.double(), y.double()
+    eye = torch.eye(X.shape[1], dtype=torch.float64, device=X.device)
+    return torch.linalg.solve(Xd.T @ Xd + lam * eye, Xd.T @ yd).to(X.dtype)
+
+
+# -- value checks -----------------------------------------------------------------------
+
+@pytest.mark.grades(TOPIC, "gradient_descent", weight=2)
+@given(raw=gd_cases())
+def test_gradient_descent_matches_reference(student, device, dtype, raw):
+    """(w, b, losses) equal plain gradient descent's; losses are recorded before each update."""
+    case = Case(student, TOPIC, "gradient_descent", *gd_args(raw, dtype, device))
+    case.expect_tensors(case.run().value, gd_ref(*case.args), ("w", "b", "losses"))
+
+
+@pytest.mark.grades(TOPIC, "minibatch_sgd", weight=2)
+@given(raw=sgd_cases())
+def test_minibatch_sgd_matches_reference(student, device, dtype, raw):
+    """(w, b) after every epoch of in-order mini-batches, the last one possibly smaller."""
+    case = Case(student, TOPIC, "minibatch_sgd", *sgd_args(raw, dtype, device))
+    case.expect_tensors(case.run().value, sgd_ref(*case.args), ("w", "b"))
+
+
+@pytest.mark.grades(TOPIC, "converges")
+@pytest.mark.parametrize("a, lr, expected", [
+    (14.0, 0.5, False), (14.0, 0.1, False), (14.0, 2.0, False), (14.0, 0.01, True),
+    (4.0, 0.25, False),  # lr = 1/a exactly: w oscillates between ±w0 forever
+])
+def test_converges_worked_examples(student, a, lr, expected):
+    """The seeds' SSE(w) = 14w² − 56w + 56 examples and the exact boundary lr = 1/a."""
+    case = Case(student, TOPIC, "converges", a, lr)
+    case.expect_bool(case.run().value, expected)
+
+
+@pytest.mark.grades(TOPIC, "converges")
+@given(k=st.integers(-4, 6), side=st.sampled_from(["at", "zero", "negative"]))
+def test_converges_exact_boundaries(student, k, side):
+    """lr = 1/a exactly (a a power of two), lr = 0 and lr < 0 never converge."""
+    a = 2.0 ** k
+    lr = {"at": 1.0 / a, "zero": 0.0, "negative": -1.0 / a}[side]
+    case = Case(student, TOPIC, "converges", a, lr)
+    case.expect_bool(case.run().value, False)
+
+
+@pytest.mark.grades(TOPIC, "converges")
+@given(a=st.floats(0.01, 100.0),
+       ratio=st.one_of(st.floats(0.01, 0.95), st.floats(1.05, 4.0), st.floats(-2.0, -0.01)))
+def test_converges_away_from_boundary(student, a, ratio):
+    """True exactly when 0 < lr·a < 1, for draws well away from the boundaries."""
+    case = Case(student, TOPIC, "converges", a, ratio / a)
+    case.expect_bool(case.run().value, 0 < ratio < 1)
+
+
+@pytest.mark.grades(TOPIC, "least_squares", weight=2)
+@given(raw=least_squares_cases())
+def test_least_squares_minimum_norm(student, device, dtype, raw):
+    """The minimum-norm least-squares w, also for rank-deficient X (singular XᵀX)."""
+    case = Case(student, TOPIC, "least_squares", *ls_args(raw, dtype, device))
+    expected = ls_ref(*case.args)
+    case.expect_tensor(case.run().value, expected, "w",
+                       scale=max(1.0, case.args[1].abs().max().item()))
+
+
+@pytest.mark.grades(TOPIC, "ridge")
+@given(raw=ridge_cases())
+def test_ridge_matches_closed_form(student, device, dtype, raw):
+    """(XᵀX + λI)⁻¹ Xᵀ y, with λ on the diagonal only."""
+    case = Case(student, TOPIC, "ridge", *ridge_args(raw, dtype, device))
+    case.expect_tensor(case.run().value, ridge_ref(*case.args), "w")
+
+
+# -- the topic's rules ----------------------------------------------------------------------
+
+def _sample(strategy, to_args):
+    return lambda device: strategy().map(lambda raw: to_args(raw, torch.float64, device))
+
+
+SAMPLE_ARGS = {
+    "gradient_descent": _sample(gd_cases, gd_args),
+    "minibatch_sgd": _sample(sgd_cases, sgd_args),
+    "least_squares": _sample(least_squares_cases, ls_args),
+    "ridge": _sample(ridge_cases, ridge_args),
+}
+
+test_no_torch_optim = rule_check(
+    TOPIC, {"gradient_descent": SAMPLE_ARGS["gradient_descent"]}, "optim_used",
+    "used torch.optim; this exercise asks you to write the update by hand: "
+    "w -= lr * w.grad inside torch.no_grad(), then zero the gradient", "optim_used")
+test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)

@@ -1,0 +1,139 @@
+"""Checks for manual_grad (手动求梯度): gradients derived by hand, never by autograd."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.contract import rule_check, untouched_check
+from checks.expect import Case
+from checks.reference import autograd_grads
+from checks.strategies import floats, magnitudes, matrices, vectors
+
+TOPIC = "manual_grad"
+
+
+def to_args(raw, dtype, device):
+    return [torch.tensor(v, dtype=dtype, device=device) for v in raw]
+
+
+# -- what each function is given ------------------------------------------
+
+@st.composite
+def linear_cases(draw):
+    n = draw(st.integers(1, 8))
+    m = draw(magnitudes)
+    x = [v * m for v in draw(vectors(n))]
+    y = [v * m for v in draw(vectors(n))]
+    return x, y, draw(floats()), draw(floats()) * m
+
+
+@st.composite
+def sigmoid_cases(draw):
+    d = draw(st.integers(1, 6))
+    # |x . w| stays below ~8, where sigma' is still far from float32 underflow.
+    return draw(vectors(d, -2, 2)), draw(vectors(d, -2, 2)), draw(floats(0, 1))
+
+
+@st.composite
+def matrix_cases(draw):
+    m, d = draw(st.integers(1, 7)), draw(st.integers(1, 5))
+    scale = draw(magnitudes)
+    X = [[v * scale for v in row] for row in draw(matrices(m, d))]
+    return X, [v * scale for v in draw(vectors(m))], draw(vectors(d))
+
+
+@st.composite
+def two_layer_cases(draw):
+    n, d, k = draw(st.integers(1, 6)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return (draw(matrices(n, d, -2, 2)), draw(vectors(n)), draw(matrices(k, d, -1, 1)),
+            draw(vectors(k, -1, 1)), draw(vectors(k, -1, 1)), draw(floats(-1, 1)))
+
+
+# -- the references (torch autograd) ----------------------------------------
+
+def linear_ref(x, y, w, b):
+    return autograd_grads(lambda w, b: ((w * x + b - y) ** 2).mean(), w, b)
+
+
+def sigmoid_ref(x, w, t):
+    return autograd_grads(lambda w: 0.5 * (torch.sigmoid((x * w).sum()) - t) ** 2, w)[0]
+
+
+def matrix_ref(X, y, w):
+    return autograd_grads(lambda w: ((X @ w - y) ** 2).sum() / (2 * X.shape[0]), w)[0]
+
+
+def two_layer_ref(X, y, W1, b1, W2, b2):
+    def loss(W1, b1, W2, b2):
+        h = torch.tanh(X @ W1.T + b1)
+        return ((h @ W2 + b2 - y) ** 2).mean()
+    return autograd_grads(loss, W1, b1, W2, b2)
+
+
+# -- value checks -------------------------------------------------------------
+
+@pytest.mark.grades(TOPIC, "linear_mse_grad")
+@given(raw=linear_cases())
+def test_linear_mse_grad_matches_autograd(student, device, dtype, raw):
+    """(dL/dw, dL/db) equal torch autograd's, as two 0-d tensors."""
+    case = Case(student, TOPIC, "linear_mse_grad", *to_args(raw, dtype, device))
+    case.expect_tensors(case.run().value, linear_ref(*case.args), ("dL/dw", "dL/db"))
+
+
+@pytest.mark.grades(TOPIC, "linear_mse_grad")
+@pytest.mark.parametrize("raw, expected", [
+    (([2.0], [4.0], 1.0, 0.0), (-8.0, -4.0)),              # one sample, y = 2x, w = 1
+    (([1.0, 3.0], [2.0, 4.0], 0.0, 0.0), (-14.0, -6.0)),   # the seeds' SSE example, halved
+])
+def test_linear_mse_grad_worked_examples(student, device, raw, expected):
+    """The curriculum's worked examples."""
+    case = Case(student, TOPIC, "linear_mse_grad", *to_args(raw, torch.float32, device))
+    want = tuple(torch.tensor(v, device=device) for v in expected)
+    case.expect_tensors(case.run().value, want, ("dL/dw", "dL/db"))
+
+
+@pytest.mark.grades(TOPIC, "sigmoid_neuron_grad")
+@given(raw=sigmoid_cases())
+def test_sigmoid_neuron_grad_matches_autograd(student, device, dtype, raw):
+    """dE/dw equals torch autograd's, shape (d,)."""
+    case = Case(student, TOPIC, "sigmoid_neuron_grad", *to_args(raw, dtype, device))
+    case.expect_tensor(case.run().value, sigmoid_ref(*case.args), "dE/dw")
+
+
+@pytest.mark.grades(TOPIC, "matrix_mse_grad")
+@given(raw=matrix_cases())
+def test_matrix_mse_grad_matches_autograd(student, device, dtype, raw):
+    """dL/dw equals torch autograd's, shape (d,)."""
+    case = Case(student, TOPIC, "matrix_mse_grad", *to_args(raw, dtype, device))
+    case.expect_tensor(case.run().value, matrix_ref(*case.args), "dL/dw")
+
+
+@pytest.mark.grades(TOPIC, "two_layer_grads", weight=2)
+@given(raw=two_layer_cases())
+def test_two_layer_grads_matches_autograd(student, device, dtype, raw):
+    """All four gradients equal torch autograd's, each shaped like its parameter."""
+    case = Case(student, TOPIC, "two_layer_grads", *to_args(raw, dtype, device))
+    case.expect_tensors(case.run().value, two_layer_ref(*case.args),
+                        ("dL/dW1", "dL/db1", "dL/dW2", "dL/db2"))
+
+
+# -- the topic's rules ----------------------------------------------------------
+
+SAMPLES = {
+    "linear_mse_grad": linear_cases,
+    "sigmoid_neuron_grad": sigmoid_cases,
+    "matrix_mse_grad": matrix_cases,
+    "two_layer_grads": two_layer_cases,
+}
+SAMPLE_ARGS = {name: (lambda device, s=s: s().map(lambda raw: to_args(raw, torch.float64, device)))
+               for name, s in SAMPLES.items()}
+
+
+test_no_autograd = rule_check(
+    TOPIC, SAMPLE_ARGS, "autograd_used",
+    "used autograd (backward(), torch.autograd or torch.func); this exercise asks you to "
+    "derive the gradient by hand with the chain rule", "autograd_in_manual")
+test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)

@@ -1,0 +1,60 @@
+"""Values in plain words, for feedback: short, exact enough to compare by eye."""
+
+from __future__ import annotations
+
+import torch
+
+MAX_ELEMENTS = 24
+
+
+def number(x) -> str:
+    if isinstance(x, int):
+        return str(x)
+    text = f"{x:.6g}"
+    # Keep floats recognisable as floats: "2.0", not "2" (nan, inf, 1e-07 already are).
+    return text if any(c in text for c in ".ein") else text + ".0"
+
+
+def tensor(t: torch.Tensor) -> str:
+    flat = t.detach().to("cpu", torch.float64 if t.is_floating_point() else t.dtype)
+    if t.dim() == 0:
+        body = number(flat.item())
+    else:
+        body = _nested(flat.tolist())
+        if t.numel() > MAX_ELEMENTS:
+            body = body[:200] + " ..."
+    extra = [f"shape {tuple(t.shape)}"] if t.dim() != 1 or t.numel() > MAX_ELEMENTS else []
+    extra.append(str(t.dtype).removeprefix("torch."))
+    if t.device.type != "cpu":
+        extra.append(str(t.device))
+    return f"{body} ({', '.join(extra)})"
+
+
+def _nested(values) -> str:
+    if isinstance(values, list):
+        return "[" + ", ".join(_nested(v) for v in values) + "]"
+    return number(values) if isinstance(values, float) else str(values)
+
+
+def value(v) -> str:
+    if isinstance(v, torch.Tensor):
+        return tensor(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(value(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(value(x) for x in v) + "]"
+    if isinstance(v, float):
+        return number(v)
+    if isinstance(v, str):
+        return repr(v)
+    return str(v)
+
+
+def inputs(named: dict | None) -> dict | None:
+    if named is None:
+        return None
+    return {k: value(v) for k, v in named.items()}
+
+
+def call(function: str, named: dict) -> str:
+    return f"{function}(" + ", ".join(f"{k}={value(v)}" for k, v in named.items()) + ")"

@@ -1,0 +1,102 @@
+"""The pytest plugin that turns check outcomes into the results model.
+
+Each check declares the function it grades with ``@pytest.mark.grades(topic,
+function)``. The plugin provides the ``student`` fixture (the submission,
+reached only through its worker) and keeps, for every check, the structured
+failure the check raised, never pytest's or hypothesis's printed output.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import catalog, describe
+from .results import FAILED, PASSED, SKIPPED, CheckResult
+from .verdicts import STUDENT_ERRORS, CheckFailure
+
+
+class GradingPlugin:
+    name = "gradkit-grading"
+
+    def __init__(self, submission):
+        self.submission = submission
+        self.results: dict[tuple[str, str], list[CheckResult]] = {}
+        self.collection_errors: list[str] = []
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        return self.submission
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "grades(topic, function): the function a check grades")
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item, report, call)
+
+    def _record(self, item, report, call):
+        marker = item.get_closest_marker("grades")
+        if marker is None:
+            return
+        topic, function = marker.args
+        catalog.function(topic, function)  # a check for an unknown function is a kit bug
+        base = item.originalname.removeprefix("test_")
+        params = f"[{item.callspec.id}]" if hasattr(item, "callspec") else ""
+        result = CheckResult(name=base + params, outcome=PASSED,
+                             check=f"{topic}::{base}", duration_s=report.duration,
+                             weight=float(marker.kwargs.get("weight", 1.0)))
+        if report.skipped:
+            result.outcome = SKIPPED
+            result.message = _skip_reason(report)
+        elif report.failed:
+            result.outcome = FAILED
+            _explain(result, call.excinfo.value if call.excinfo else None)
+        self.results.setdefault((topic, function), []).append(result)
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def _explain(result: CheckResult, exc: BaseException | None) -> None:
+    """Fill a failed check's message from the structured exception it raised."""
+    exc = _unwrap(exc)
+    if isinstance(exc, CheckFailure):
+        result.message = exc.message
+        result.call = exc.call
+        result.inputs = describe.inputs(exc.inputs)
+        result.expected = None if exc.expected is None else describe.value(exc.expected)
+        result.got = None if exc.got is None else describe.value(exc.got)
+        result.misconception = exc.misconception
+    elif isinstance(exc, STUDENT_ERRORS):
+        result.message = exc.message
+        result.call = exc.call
+        result.inputs = describe.inputs(exc.inputs)
+        result.error_kind = exc.kind
+    else:
+        # Anything else is the grader's own fault; say so rather than blame the student.
+        result.error_kind = "harness"
+        result.message = f"the check itself failed ({type(exc).__name__}: {exc}); please report this"
+
+
+def _unwrap(exc):
+    """Find our own failure inside hypothesis's wrappers (flaky, groups)."""
+    current = exc
+    for _ in range(10):
+        if current is None:
+            break
+        if isinstance(current, (CheckFailure, *STUDENT_ERRORS)):
+            return current
+        inner = getattr(current, "exceptions", None)
+        current = inner[0] if inner else (current.__cause__ or current.__context__)
+    return exc

@@ -1,0 +1,26 @@
+"""The machine-readable result: the results model as JSON, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..results import GradeResult
+
+
+def render(result: GradeResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+
+
+def write(result: GradeResult, path: str) -> None:
+    write_text(render(result), path)
+
+
+def write_text(text: str, path: str) -> None:
+    """Write via a temporary file and a rename, so a reader never sees half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,131 @@
+"""The results model: the one thing every reporter reads.
+
+Scores are computed here from check outcomes; reporters never recompute or
+reinterpret them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+
+@dataclass
+class CheckResult:
+    name: str
+    outcome: str
+    message: str = ""
+    check: str = ""  # the check's id without its parameters, e.g. "manual_grad::matches_autograd"
+    weight: float = 1.0
+    call: str | None = None  # the smallest failing call, in plain words
+    inputs: dict | None = None
+    expected: str | None = None
+    got: str | None = None
+    misconception: str | None = None
+    error_kind: str | None = None  # set when the code could not answer at all
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASSED
+
+    @property
+    def skipped(self) -> bool:
+        return self.outcome == SKIPPED
+
+
+@dataclass
+class FunctionResult:
+    topic: str
+    function: str
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        ran = [c for c in self.checks if not c.skipped]
+        total = sum(c.weight for c in ran)
+        if not total:
+            return 0.0
+        return round(self.max_score * sum(c.weight for c in ran if c.passed) / total, 2)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.outcome == FAILED]
+
+    @property
+    def status(self) -> str:
+        """passed, failed (some checks failed) or missing (nothing could run)."""
+        if not self.failed:
+            return PASSED
+        return "partial" if self.score > 0 else FAILED
+
+
+@dataclass
+class GradeResult:
+    submission: str
+    functions: list[FunctionResult]
+    notes: list[str] = field(default_factory=list)
+    environment: dict = field(default_factory=dict)
+    execution_time_s: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(f.score for f in self.functions), 2)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(f.max_score for f in self.functions), 2)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(f.status == PASSED for f in self.functions)
+
+    def function(self, topic: str, name: str) -> FunctionResult:
+        for fn in self.functions:
+            if fn.topic == topic and fn.function == name:
+                return fn
+        raise KeyError(f"{topic}.{name}")
+
+    def to_dict(self) -> dict:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "submission": self.submission,
+            "execution_time": round(self.execution_time_s, 3),
+            "notes": list(self.notes),
+            "environment": dict(self.environment),
+            "functions": [
+                {
+                    "topic": f.topic,
+                    "function": f.function,
+                    "score": f.score,
+                    "max_score": f.max_score,
+                    "status": f.status,
+                    "checks": [_check_dict(c) for c in f.checks],
+                }
+                for f in self.functions
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeResult":
+        functions = []
+        for f in data["functions"]:
+            checks = []
+            for c in f["checks"]:
+                c = dict(c)
+                c.pop("passed", None)
+                c["duration_s"] = c.pop("duration", 0.0)
+                checks.append(CheckResult(**c))
+            functions.append(FunctionResult(f["topic"], f["function"], f["max_score"], checks))
+        return cls(data.get("submission", ""), functions, data.get("notes", []),
+                   data.get("environment", {}), data.get("execution_time", 0.0))
+
+
+def _check_dict(c: CheckResult) -> dict:
+    d = asdict(c)
+    d["passed"] = c.passed
+    d["duration"] = round(d.pop("duration_s"), 4)
+    return d

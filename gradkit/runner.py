@@ -1,0 +1,119 @@
+"""Grade a submission folder: run the checks through pytest, return the results model.
+
+Order matters here: the zygote that forks workers is started right after
+torch is imported and before anything can initialise CUDA, so workers can use
+the GPU too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from . import catalog
+from .results import FunctionResult, GradeResult
+from .sandbox import DEFAULT_TIMEOUT_S, Submission, Zygote
+
+CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+
+
+class GradingError(RuntimeError):
+    """Grading itself could not run (a kit bug or a bad request), not a student mistake."""
+
+
+def resolve_topics(topics) -> list[str]:
+    if not topics:
+        return list(catalog.TOPIC_NAMES)
+    unknown = [t for t in topics if t not in catalog.TOPIC_NAMES]
+    if unknown:
+        raise GradingError(f"unknown topic {', '.join(unknown)}; "
+                           f"topics are: {', '.join(catalog.TOPIC_NAMES)}")
+    return list(dict.fromkeys(topics))
+
+
+def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S) -> GradeResult:
+    """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
+    when grading itself cannot run; anything the submission does is a result."""
+    topics = resolve_topics(topics)
+    if not os.path.isdir(folder):
+        raise GradingError(f"{folder} is not a folder")
+    started = time.monotonic()
+    zygote = Zygote()
+    try:
+        with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
+            submission = Submission(folder, zygote, scratch, timeout=timeout)
+            try:
+                raw = _run_pytest(submission, topics, scratch)
+            finally:
+                submission.close()
+    finally:
+        zygote.close()
+    result = _assemble(folder, topics, raw)
+    result.execution_time_s = time.monotonic() - started
+    return result
+
+
+def _run_pytest(submission: Submission, topics: list[str], scratch: str) -> dict:
+    import pytest
+
+    from .plugin import GradingPlugin
+
+    plugin = GradingPlugin(submission)
+    os.environ["GRADKIT_GRADING"] = "1"
+    args = [str(CHECKS_DIR / f"{t}.py") for t in topics] + [
+        "-c", str(CHECKS_DIR / "grading.ini"),
+        "--rootdir", str(CHECKS_DIR.parent),
+        "--import-mode=importlib", "--assert=plain",
+        "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
+        "-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin",
+        "-q", "--no-header", "--no-summary", "-s",
+        "-o", f"cache_dir={scratch}/pytest-cache",
+    ]
+    with open(os.devnull, "w") as devnull, _quiet(devnull):
+        exit_code = pytest.main(args, plugins=[plugin])
+    if plugin.collection_errors or exit_code not in (0, 1):
+        detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(exit_code)}"
+        raise GradingError(f"the checks could not run:\n{detail}")
+    return plugin.results
+
+
+class _quiet:
+    """Keep pytest's own chatter off the user's terminal; our reporters speak instead."""
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def __enter__(self):
+        import sys
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self.sink
+
+    def __exit__(self, *exc):
+        import sys
+        sys.stdout, sys.stderr = self.saved
+
+
+def _assemble(folder: str, topics: list[str], raw: dict) -> GradeResult:
+    functions = []
+    for name in topics:
+        for fn in catalog.topic(name).functions:
+            checks = raw.get((fn.topic, fn.name))
+            if not checks:
+                raise GradingError(f"no check grades {fn.topic}.{fn.name}")
+            functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks))
+    notes = sorted({c.message for f in functions for c in f.checks if c.skipped})
+    return GradeResult(
+        submission=os.path.abspath(folder),
+        functions=functions,
+        notes=notes,
+        environment={
+            "torch": torch.__version__.split("+")[0],
+            "cuda": torch.cuda.is_available(),
+            "topics": topics,
+        },
+    )
+

@@ -1,0 +1,206 @@
+"""Grader-side handles on the processes that run student code.
+
+``Zygote`` is forked from the grader right after torch is imported and before
+anything touches CUDA. Workers are forked from it on demand: a fork of a warm
+process costs milliseconds and shares torch's pages, where a fresh interpreter
+costs about a second and 200 MB, and a child forked from a process that has
+initialised CUDA could not use the GPU at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+
+from . import channel, wire
+from .verdicts import FatalStudentError, StudentError, student_error
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+class Zygote:
+    """A forked copy of the grader that forks workers and hands back a socket."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            ours.close()
+            _zygote_main(theirs)
+        theirs.close()
+        self.sock, self.pid = ours, pid
+
+    def spawn(self, output_path: str) -> tuple[socket.socket, int]:
+        self.sock.sendall(json.dumps({"output": output_path}).encode() + b"\n")
+        data, fds, _, _ = socket.recv_fds(self.sock, 4096, 1)
+        if not data or not fds:
+            raise RuntimeError("the worker factory stopped")
+        return socket.socket(fileno=fds[0]), json.loads(data)["pid"]
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _zygote_main(sock: socket.socket) -> None:  # pragma: no cover - child process
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    reader = sock.makefile("rb")
+    for line in reader:
+        request = json.loads(line)
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            reader.close()
+            sock.close()
+            ours.close()
+            os.setsid()  # its own process group, so a kill takes its children too
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                from .worker import serve
+                serve(theirs, request["output"])
+            finally:
+                os._exit(0)
+        theirs.close()
+        socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [ours.fileno()])
+        ours.close()
+    os._exit(0)
+
+
+class Worker:
+    """One running worker process and the socket to it."""
+
+    def __init__(self, zygote: Zygote, output_path: str):
+        self.output_path = output_path
+        self.sock, self.pid = zygote.spawn(output_path)
+
+    def request(self, message: dict, timeout: float) -> dict:
+        channel.send(self.sock, message)
+        return channel.recv(self.sock, timeout)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.sock.close()
+
+    def output_tail(self, limit: int = 800) -> str:
+        try:
+            with open(self.output_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - limit))
+                return fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class Reply:
+    """What a successful call returned: the value and the harness's facts."""
+
+    def __init__(self, value, facts: dict):
+        self.value = value
+        self.facts = facts
+
+    @property
+    def mutated(self) -> list[int]:
+        return self.facts.get("mutated", [])
+
+
+class Submission:
+    """A submission folder, called function by function through a worker.
+
+    A function that cannot run at all (missing, not implemented, a syntax
+    error, a hang) fails every later call at once, so one broken function
+    costs its own checks and a hang costs its time limit once per run.
+    """
+
+    def __init__(self, folder: str, zygote: Zygote, scratch: str,
+                 timeout: float = DEFAULT_TIMEOUT_S):
+        self.folder = os.path.abspath(folder)
+        self.zygote = zygote
+        self.scratch = scratch
+        self.timeout = timeout
+        self.worker: Worker | None = None
+        self.broken: dict[tuple[str, str], FatalStudentError] = {}
+        self.spawned = 0
+
+    def locate(self, module: str) -> str | None:
+        """The module's file: at the top of the folder, else the shallowest match."""
+        top = os.path.join(self.folder, module + ".py")
+        if os.path.isfile(top):
+            return top
+        matches = []
+        for root, dirs, files in os.walk(self.folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+            if module + ".py" in files:
+                matches.append(os.path.join(root, module + ".py"))
+        return min(matches, key=lambda p: (p.count(os.sep), p)) if matches else None
+
+    def call(self, module: str, function: str, args: list, *, leaves=(),
+             label: str | None = None) -> Reply:
+        label = label or f"{function}(...)"
+        key = (module, function)
+        if key in self.broken:
+            raise self.broken[key]
+        path = self.locate(module)
+        if path is None:
+            raise self._broken(key, student_error(
+                "missing_module", f"the submission has no {module}.py", call=label))
+        message = {"op": "call", "path": path, "module": module, "function": function,
+                   "args": list(args), "leaves": list(leaves)}
+        reply = self._exchange(message, key, label)
+        if not reply.get("ok"):
+            err = reply.get("error") or {}
+            error = student_error(str(err.get("kind", "exception")),
+                                  str(err.get("message", "failed")), call=label)
+            raise self._broken(key, error) if isinstance(error, FatalStudentError) else error
+        facts = reply.get("facts")
+        return Reply(reply.get("value"), facts if isinstance(facts, dict) else {})
+
+    def _exchange(self, message: dict, key, label: str) -> dict:
+        if self.worker is None:
+            self.worker = Worker(self.zygote, os.path.join(self.scratch, f"output-{self.spawned}.txt"))
+            self.spawned += 1
+        worker = self.worker
+        try:
+            reply = worker.request(message, self.timeout)
+            if isinstance(reply, dict):
+                return reply
+            raise wire.WireError("malformed frame")
+        except channel.ChannelTimeout:
+            self._drop_worker()
+            seconds = f"{self.timeout:g}"
+            raise self._broken(key, student_error(
+                "timeout", f"took longer than {seconds} s (an endless loop, or far too much work?)",
+                call=label)) from None
+        except (channel.ChannelClosed, OSError):
+            tail = worker.output_tail().strip()
+            self._drop_worker()
+            hint = f" Its last output: {tail[-300:]}" if tail else ""
+            raise StudentError(
+                "crash", "the process running your code stopped before answering "
+                "(os._exit, a crash, or a kill)." + hint, call=label) from None
+        except wire.WireError as exc:
+            self._drop_worker()
+            raise StudentError("bad_return", f"the answer could not be read: {exc}",
+                               call=label) from None
+
+    def _broken(self, key, error: FatalStudentError) -> FatalStudentError:
+        self.broken[key] = error
+        return error
+
+    def _drop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def close(self) -> None:
+        self._drop_worker()
+

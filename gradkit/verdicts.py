@@ -1,0 +1,63 @@
+"""The two ways a check fails, shared by the checks, the sandbox and the plugin.
+
+Both carry structured facts (the input, what was expected, what came back) so
+reporters can explain a failure in plain words without parsing tracebacks.
+"""
+
+from __future__ import annotations
+
+
+class CheckFailure(AssertionError):
+    """The student's code ran and its answer is wrong.
+
+    ``inputs`` maps argument names to the values of the (smallest) failing
+    call; ``expected``/``got`` are the values compared; ``misconception`` is a
+    catalog id when a known mistake explains the difference.
+    """
+
+    def __init__(self, message: str, *, inputs=None, expected=None, got=None,
+                 misconception: str | None = None, call: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.inputs = inputs
+        self.expected = expected
+        self.got = got
+        self.misconception = misconception
+        self.call = call
+
+
+class _CouldNotAnswer:
+    def __init__(self, kind: str, message: str, *, call: str | None = None, inputs=None):
+        BaseException.__init__(self, message)
+        self.kind = kind
+        self.message = message
+        self.call = call
+        self.inputs = inputs
+
+
+class StudentError(_CouldNotAnswer, Exception):
+    """The student's code could not produce an answer for this input.
+
+    ``kind`` is one of: exception, exit, crash, bad_return, harness, or (see
+    ``FatalStudentError``) a kind after which no call of the function can work.
+    """
+
+
+class FatalStudentError(_CouldNotAnswer, BaseException):
+    """The function cannot run at all: missing, not implemented, a syntax error, a hang.
+
+    A BaseException on purpose: hypothesis shrinks ordinary exceptions, which
+    for an answer that can never change would only waste the run's time, and
+    lets this one through at once.
+    """
+
+    KINDS = {"not_implemented", "missing_module", "missing_function",
+             "syntax_error", "import_error", "timeout"}
+
+
+def student_error(kind: str, message: str, call: str | None = None):
+    cls = FatalStudentError if kind in FatalStudentError.KINDS else StudentError
+    return cls(kind, message, call=call)
+
+
+STUDENT_ERRORS = (StudentError, FatalStudentError)
