@@ -15,7 +15,7 @@ import signal
 import socket
 
 from . import channel, wire
-from .verdicts import FatalStudentError, StudentError, student_error
+from .verdicts import FatalStudentError, student_error
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -184,13 +184,13 @@ class Submission:
             tail = worker.output_tail().strip()
             self._drop_worker()
             hint = f" Its last output: {tail[-300:]}" if tail else ""
-            raise StudentError(
+            raise self._broken(key, student_error(
                 "crash", "the process running your code stopped before answering "
-                "(os._exit, a crash, or a kill)." + hint, call=label) from None
+                "(os._exit, a crash, or a kill)." + hint, call=label)) from None
         except wire.WireError as exc:
             self._drop_worker()
-            raise StudentError("bad_return", f"the answer could not be read: {exc}",
-                               call=label) from None
+            raise self._broken(key, student_error(
+                "bad_return", f"the answer could not be read: {exc}", call=label)) from None
 
     def _broken(self, key, error: FatalStudentError) -> FatalStudentError:
         self.broken[key] = error

@@ -38,21 +38,23 @@ class _CouldNotAnswer:
 class StudentError(_CouldNotAnswer, Exception):
     """The student's code could not produce an answer for this input.
 
-    ``kind`` is one of: exception, exit, crash, bad_return, harness, or (see
-    ``FatalStudentError``) a kind after which no call of the function can work.
+    ``kind`` is one of: exception, harness, or (see
+    ``FatalStudentError``) a kind that costs the whole function.
     """
 
 
 class FatalStudentError(_CouldNotAnswer, BaseException):
-    """The function cannot run at all: missing, not implemented, a syntax error, a hang.
+    """The function cannot run, or ran in a way that costs the whole function:
+    missing, not implemented, a syntax error, a hang, a crash, an exit, a
+    BaseException, a flood of output, a value that cannot be sent back.
 
     A BaseException on purpose: hypothesis shrinks ordinary exceptions, which
     for an answer that can never change would only waste the run's time, and
     lets this one through at once.
     """
 
-    KINDS = {"not_implemented", "missing_module", "missing_function",
-             "syntax_error", "import_error", "timeout"}
+    KINDS = {"not_implemented", "missing_module", "missing_function", "syntax_error",
+             "import_error", "timeout", "crash", "exit", "base_exception", "output_flood", "bad_return"}
 
 
 def student_error(kind: str, message: str, call: str | None = None):

@@ -139,8 +139,14 @@ def _call(fn, request: dict, watches: dict) -> dict:
         return _error("not_implemented", str(exc) or "not implemented yet")
     except SystemExit as exc:
         return _error("exit", f"called sys.exit({exc.code!r}) instead of returning")
-    except BaseException as exc:
+    except Exception as exc:
+        if _output_flooded():
+            return _flood_error()
         return _error("exception", _describe(exc, folder), type=type(exc).__name__)
+    except BaseException as exc:
+        return _error("base_exception", _describe(exc, folder), type=type(exc).__name__)
+    if _output_flooded():
+        return _flood_error()
     facts = {
         "mutated": [i for i, (a, b) in enumerate(zip(args, before))
                     if b is not None and not _same_values(a, b)],
@@ -148,6 +154,19 @@ def _call(fn, request: dict, watches: dict) -> dict:
         "leaf_grads": {str(i): _grad_of(args[i]) for i in sorted(leaves)},
     }
     return {"ok": True, "value": value, "facts": facts}
+
+
+def _output_flooded() -> bool:
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    return os.fstat(1).st_size >= OUTPUT_CAP_BYTES
+
+
+def _flood_error() -> dict:
+    return _error("output_flood", f"printed more than {OUTPUT_CAP_BYTES // (1 << 20)} MB of "
+                  "output in one call; remove the print statements inside loops")
 
 
 def _grad_of(t):

@@ -1,0 +1,78 @@
+"""Helpers for the kit's own tests: build submissions, grade many at once."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from gradkit.results import GradeResult
+
+KIT = Path(__file__).resolve().parent.parent
+SOLUTIONS = KIT / "solutions"
+EXERCISES = KIT / "exercises"
+MUTANTS = KIT / "tests" / "mutants"
+SUBMISSIONS = KIT / "tests" / "submissions"
+
+
+class Mutant:
+    """A wrong answer: one topic's function rewritten the way students get it wrong."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.topic = path.parent.name
+        self.name = f"{self.topic}/{path.stem}"
+        self.source = path.read_text(encoding="utf-8")
+        consts = {}
+        for node in ast.parse(self.source).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                consts[node.targets[0].id] = node.value.value
+        self.breaks = consts.get("BREAKS")
+        self.misconception = consts.get("MISCONCEPTION")
+
+    def build(self, folder: Path) -> Path:
+        """A submission: every reference solution, with this mutant's function
+        defined again at the end of its topic's module (the later definition wins)."""
+        folder.mkdir(parents=True)
+        for src in SOLUTIONS.glob("*.py"):
+            shutil.copy(src, folder / src.name)
+        module = folder / f"{self.topic}.py"
+        module.write_text(module.read_text(encoding="utf-8") + "\n\n# --- mutant ---\n"
+                          + self.source, encoding="utf-8")
+        return folder
+
+
+def all_mutants() -> list[Mutant]:
+    return [Mutant(p) for p in sorted(MUTANTS.glob("*/*.py"))]
+
+
+def grade_many(jobs: list[dict], workdir: Path, processes: int = 2) -> dict[str, GradeResult]:
+    """Grade jobs ({"name", "folder", "topics", "timeout"}) in a few processes.
+
+    Heavy jobs first, split round-robin, so the processes finish together.
+    """
+    chunks = [jobs[i::processes] for i in range(processes)]
+    for job in jobs:
+        job["out"] = str(workdir / f"result-{job['name'].replace('/', '-')}.json")
+
+    def run(chunk):
+        if not chunk:
+            return
+        spec = workdir / f"jobs-{id(chunk)}.json"
+        spec.write_text(json.dumps(chunk))
+        subprocess.run([sys.executable, str(KIT / "tests" / "grade_jobs.py"), str(spec)],
+                       check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    with ThreadPoolExecutor(processes) as pool:
+        list(pool.map(run, chunks))
+    return {job["name"]: GradeResult.from_dict(json.loads(Path(job["out"]).read_text()))
+            for job in jobs}
+
+
+def failed_checks(result: GradeResult, function: str | None = None) -> list:
+    return [c for f in result.functions if function in (None, f.function) for c in f.failed]

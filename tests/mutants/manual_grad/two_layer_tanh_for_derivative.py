@@ -1,0 +1,11 @@
+"""tanh′ written as tanh instead of 1 − tanh²."""
+BREAKS = "two_layer_grads"
+MISCONCEPTION = "activation_for_derivative"
+
+
+def two_layer_grads(X, y, W1, b1, W2, b2):
+    n = X.shape[0]
+    h = torch.tanh(X @ W1.T + b1)
+    d_yhat = 2 * (h @ W2 + b2 - y) / n
+    d_pre = d_yhat[:, None] * W2[None, :] * h
+    return d_pre.T @ X, d_pre.sum(0), h.T @ d_yhat, d_yhat.sum()
