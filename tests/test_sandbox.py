@@ -1,0 +1,139 @@
+"""The worker: student code runs there, and every way it can misbehave has a
+plain-language outcome; the topics' rules are watched at run time."""
+
+import textwrap
+
+import pytest
+import torch
+
+from gradkit.sandbox import Submission, Zygote
+from gradkit.verdicts import FatalStudentError, StudentError
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    z = Zygote()
+    yield z
+    z.close()
+
+
+@pytest.fixture
+def submit(zygote, tmp_path):
+    subs = []
+
+    def make(source, timeout=2.0):
+        folder = tmp_path / f"sub{len(subs)}"
+        folder.mkdir()
+        (folder / "m.py").write_text(textwrap.dedent(source))
+        sub = Submission(str(folder), zygote, str(tmp_path), timeout=timeout)
+        subs.append(sub)
+        return sub
+
+    yield make
+    for sub in subs:
+        sub.close()
+
+
+X = torch.tensor([1.0, 2.0])
+
+WATCHED = """
+import torch
+def plain(x):
+    return 2 * x
+def by_backward(x):
+    x = x.clone().requires_grad_(); (x ** 2).sum().backward(); return x.grad
+def by_grad(x):
+    x = x.clone().requires_grad_(); return torch.autograd.grad((x ** 2).sum(), x)[0]
+def by_func(x):
+    return torch.func.grad(lambda t: (t ** 2).sum())(x)
+def by_engine(x):
+    x = x.clone().requires_grad_(); loss = (x ** 2).sum()
+    return torch.autograd.Variable._execution_engine.run_backward(
+        (loss,), (torch.ones(()),), False, False, (x,), False, False)[0]
+def by_optim(x):
+    p = torch.nn.Parameter(x.clone()); torch.optim.SGD([p], lr=0.1); return x
+"""
+
+
+@pytest.mark.parametrize("fn", ["by_backward", "by_grad", "by_func", "by_engine"])
+def test_every_route_to_autograd_is_noticed(submit, fn):
+    reply = submit(WATCHED).call("m", fn, [X])
+    assert reply.facts["autograd_used"] and torch.equal(reply.value, 2 * X)
+
+
+def test_plain_code_is_not_flagged(submit):
+    sub = submit(WATCHED)
+    sub.call("m", "by_backward", [X])
+    reply = sub.call("m", "plain", [X])  # the flag is per call
+    assert not reply.facts["autograd_used"] and not reply.facts["optim_used"]
+
+
+def test_torch_optim_is_noticed(submit):
+    assert submit(WATCHED).call("m", "by_optim", [X]).facts["optim_used"]
+
+
+def test_in_place_changes_to_inputs_are_reported(submit):
+    sub = submit("def f(x, y):\n    y.add_(1)\n    return x\n")
+    assert sub.call("m", "f", [X, X.clone()]).mutated == [1]
+
+
+def test_leaves_and_their_grads_are_reported(submit):
+    sub = submit("def f(x):\n    (x * 3).sum().backward()\n    return None\n")
+    reply = sub.call("m", "f", [X], leaves=[0])
+    assert torch.equal(reply.facts["leaf_grads"]["0"], torch.full((2,), 3.0))
+
+
+@pytest.mark.parametrize("body, kind, text", [
+    ("while True: pass", "timeout", "took longer than 0.5 s"),
+    ("import os; os._exit(1)", "crash", "stopped before answering"),
+    ("import sys; sys.exit(3)", "exit", "sys.exit(3)"),
+    ("raise KeyboardInterrupt", "base_exception", "KeyboardInterrupt"),
+    ("raise NotImplementedError('f is not implemented yet')", "not_implemented", "not implemented yet"),
+    ("return object()", "bad_return", "does not accept"),
+    ("print('x' * 2_000_000)", "output_flood", "printed more than"),
+])
+def test_misbehaviour_costs_the_function_with_a_plain_reason(submit, body, kind, text):
+    sub = submit(f"def f(x):\n    {body}\n\ndef g(x):\n    return x + 1\n", timeout=0.5)
+    with pytest.raises(FatalStudentError) as err:
+        sub.call("m", "f", [X])
+    assert err.value.kind == kind and text in err.value.message
+    with pytest.raises(FatalStudentError):  # the function stays broken, at once
+        sub.call("m", "f", [X])
+    assert torch.equal(sub.call("m", "g", [X]).value, X + 1)  # the rest still grades
+
+
+def test_an_ordinary_exception_names_the_line(submit):
+    sub = submit("def f(x):\n    return x @ x.T @ None\n")
+    with pytest.raises(StudentError) as err:
+        sub.call("m", "f", [X])
+    assert "TypeError" in err.value.message and "m.py, line 2" in err.value.message
+
+
+def test_missing_module_and_function_say_which(submit):
+    sub = submit("def f(x):\n    return x\n")
+    with pytest.raises(FatalStudentError, match="no function named nope"):
+        sub.call("m", "nope", [X])
+    with pytest.raises(FatalStudentError, match="the submission has no other.py"):
+        sub.call("other", "f", [X])
+
+
+def test_an_import_time_crash_is_reported(submit):
+    sub = submit("raise RuntimeError('boom at import')\ndef f(x):\n    return x\n")
+    with pytest.raises(FatalStudentError, match="importing m.py failed: RuntimeError: boom"):
+        sub.call("m", "f", [X])
+
+
+def test_modules_in_a_subfolder_are_found(tmp_path, zygote):
+    (tmp_path / "sub" / "exercises").mkdir(parents=True)
+    (tmp_path / "sub" / "exercises" / "m.py").write_text("def f(x):\n    return x * 3\n")
+    sub = Submission(str(tmp_path / "sub"), zygote, str(tmp_path))
+    try:
+        assert torch.equal(sub.call("m", "f", [X]).value, 3 * X)
+    finally:
+        sub.close()
+
+
+def test_student_prints_never_reach_the_protocol(submit):
+    sub = submit("import sys\ndef f(x):\n    print('noise'); sys.stdout.flush()\n"
+                 "    import os; os.write(1, b'raw noise')\n    return x\n")
+    assert torch.equal(sub.call("m", "f", [X]).value, X)
