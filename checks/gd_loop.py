@@ -81,28 +81,32 @@ def _t(values, dtype, device):
 
 # -- the references ---------------------------------------------------------------
 
+def sgd_step(params, loss, lr):
+    """One plain SGD step, the same arithmetic as torch.optim.SGD's default
+    (p.add_(grad, alpha=-lr)); building a torch.optim optimizer would cost the
+    grader a two-second import of torch._dynamo."""
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p.add_(g, alpha=-lr)
+
+
 def gd_ref(x, y, w0, b0, lr, steps):
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    opt = torch.optim.SGD([w, b], lr=lr)
     losses = []
     for _ in range(steps):
         loss = ((w * x + b - y) ** 2).mean()
         losses.append(loss.detach())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        sgd_step((w, b), loss, lr)
     return w.detach(), b.detach(), torch.stack(losses)
 
 
 def sgd_ref(X, y, w0, b0, lr, epochs, batch_size):
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    opt = torch.optim.SGD([w, b], lr=lr)
     for _ in range(epochs):
         for i in range(0, X.shape[0], batch_size):
             loss = ((X[i:i + batch_size] @ w + b - y[i:i + batch_size]) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            sgd_step((w, b), loss, lr)
     return w.detach(), b.detach()
 
 
