@@ -49,33 +49,12 @@ class Case:
     def expect_tensor(self, got, expected: torch.Tensor, what: str = "the result",
                       scale: float | None = None):
         """Exact shape, dtype and device, then values within tolerance."""
-        if not isinstance(got, torch.Tensor):
-            self.fail(f"{what} should be a tensor, got {_kind(got)}", expected, got)
-        if tuple(got.shape) != tuple(expected.shape):
-            self.fail(f"{what} has shape {tuple(got.shape)}, the contract says "
-                      f"{tuple(expected.shape)}" + _shape_hint(got.shape, expected.shape),
-                      expected, got)
-        if got.dtype != expected.dtype:
-            self.fail(f"{what} has dtype {got.dtype}, expected {expected.dtype} "
-                      "(the input's dtype)", expected, got)
-        if _device_of(got) != _device_of(expected):
-            self.fail(f"{what} is on {_device_of(got)}, expected {_device_of(expected)} "
-                      "(the input's device)", expected, got)
-        got_c, exp_c = got.detach().to("cpu", torch.float64), expected.detach().to("cpu", torch.float64)
-        if not torch.isfinite(got_c).all():
-            self.fail(f"{what} contains NaN or infinity", expected, got)
-        rtol = RTOL.get(expected.dtype, 1e-7)
-        if scale is None:
-            scale = max(1.0, exp_c.abs().max().item() if exp_c.numel() else 1.0)
-        err = (got_c - exp_c).abs()
-        bad = err > rtol * (exp_c.abs() + scale)
-        if bad.any():
-            where = _first_index(bad)
-            self.fail(f"{what} differs from the expected value"
-                      + (f" at index {where}" if where else "")
-                      + f" by {err.max().item():.3g}", expected, got)
+        problem = tensor_problem(got, expected, what, scale)
+        if problem:
+            self.fail(problem, expected, got)
 
     def expect_tensors(self, got, expected: tuple, names: tuple[str, ...], scale=None):
+        """A tuple of tensors; a failure shows the whole tuples, expected and got."""
         if not isinstance(got, (tuple, list)):
             self.fail(f"should return a tuple of {len(expected)} tensors "
                       f"({', '.join(names)}), got {_kind(got)}", expected, got)
@@ -83,7 +62,9 @@ class Case:
             self.fail(f"should return {len(expected)} values ({', '.join(names)}), "
                       f"got {len(got)}", expected, got)
         for g, e, name in zip(got, expected, names):
-            self.expect_tensor(g, e, what=name, scale=scale)
+            problem = tensor_problem(g, e, name, scale)
+            if problem:
+                self.fail(problem, expected, tuple(got))
 
     def expect_bool(self, got, expected: bool):
         if isinstance(got, torch.Tensor) and got.dim() == 0 and got.dtype == torch.bool:
@@ -93,6 +74,34 @@ class Case:
             self.fail(f"should return a bool, got {_kind(got)}", expected, got)
         if got != expected:
             self.fail(f"returned {got}, expected {expected}", expected, got)
+
+
+def tensor_problem(got, expected: torch.Tensor, what: str, scale: float | None) -> str | None:
+    """What is wrong with ``got`` as an answer of ``expected``'s contract, or None."""
+    if not isinstance(got, torch.Tensor):
+        return f"{what} should be a tensor, got {_kind(got)}"
+    if tuple(got.shape) != tuple(expected.shape):
+        return (f"{what} has shape {tuple(got.shape)}, the contract says "
+                f"{tuple(expected.shape)}" + _shape_hint(got.shape, expected.shape))
+    if got.dtype != expected.dtype:
+        return f"{what} has dtype {got.dtype}, expected {expected.dtype} (the input's dtype)"
+    if _device_of(got) != _device_of(expected):
+        return (f"{what} is on {_device_of(got)}, expected {_device_of(expected)} "
+                "(the input's device)")
+    got_c = got.detach().to("cpu", torch.float64)
+    exp_c = expected.detach().to("cpu", torch.float64)
+    if not torch.isfinite(got_c).all():
+        return f"{what} contains NaN or infinity"
+    rtol = RTOL.get(expected.dtype, 1e-7)
+    if scale is None:
+        scale = max(1.0, exp_c.abs().max().item() if exp_c.numel() else 1.0)
+    err = (got_c - exp_c).abs()
+    bad = err > rtol * (exp_c.abs() + scale)
+    if not bad.any():
+        return None
+    where = _first_index(bad)
+    return (f"{what} differs from the expected value" + (f" at index {where}" if where else "")
+            + f" by {err.max().item():.3g}")
 
 
 def _kind(value) -> str:

@@ -23,7 +23,8 @@ def tensor(t: torch.Tensor) -> str:
         body = _nested(flat.tolist())
         if t.numel() > MAX_ELEMENTS:
             body = body[:200] + " ..."
-    extra = [f"shape {tuple(t.shape)}"] if t.dim() != 1 or t.numel() > MAX_ELEMENTS else []
+    # Brackets already show a vector's shape; a 0-d scalar is a bare number.
+    extra = [f"shape {tuple(t.shape)}"] if t.dim() > 1 or t.numel() > MAX_ELEMENTS else []
     extra.append(str(t.dtype).removeprefix("torch."))
     if t.device.type != "cpu":
         extra.append(str(t.device))

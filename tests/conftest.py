@@ -3,7 +3,7 @@ sample submissions are graded once, in two processes, and the tests read the res
 
 import pytest
 
-from tests.kit import EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, grade_many
+from tests.kit import EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, grade_many
 
 
 @pytest.fixture(scope="session")
@@ -13,7 +13,7 @@ def graded(tmp_path_factory):
         {"name": "solutions", "folder": str(SOLUTIONS)},
         {"name": "solutions-again", "folder": str(SOLUTIONS)},
         {"name": "exercises", "folder": str(EXERCISES)},
-        {"name": "hostile", "folder": str(SUBMISSIONS / "hostile"), "timeout": 2.0},
+        {"name": "hostile", "folder": str(build_hostile(work / "hostile")), "timeout": 2.0},
         {"name": "syntax_error", "folder": str(SUBMISSIONS / "syntax_error"),
          "topics": ["manual_grad"]},
     ]

@@ -36,15 +36,27 @@ class Mutant:
         self.misconception = consts.get("MISCONCEPTION")
 
     def build(self, folder: Path) -> Path:
-        """A submission: every reference solution, with this mutant's function
-        defined again at the end of its topic's module (the later definition wins)."""
-        folder.mkdir(parents=True)
-        for src in SOLUTIONS.glob("*.py"):
-            shutil.copy(src, folder / src.name)
-        module = folder / f"{self.topic}.py"
-        module.write_text(module.read_text(encoding="utf-8") + "\n\n# --- mutant ---\n"
-                          + self.source, encoding="utf-8")
-        return folder
+        return overlay(folder, {self.topic: self.source})
+
+
+def overlay(folder: Path, overrides: dict[str, str], replace=()) -> Path:
+    """A submission: every reference solution, with ``overrides[topic]`` appended to
+    that topic's module (a later definition wins); topics in ``replace`` are
+    replaced by the override source whole."""
+    folder.mkdir(parents=True)
+    for src in SOLUTIONS.glob("*.py"):
+        shutil.copy(src, folder / src.name)
+    for topic, source in overrides.items():
+        module = folder / f"{topic}.py"
+        base = "" if topic in replace else module.read_text(encoding="utf-8") + "\n\n# --- override ---\n"
+        module.write_text(base + source, encoding="utf-8")
+    return folder
+
+
+def build_hostile(folder: Path) -> Path:
+    hostile = SUBMISSIONS / "hostile"
+    return overlay(folder, {t: (hostile / f"{t}.py").read_text(encoding="utf-8")
+                            for t in ("manual_grad", "gd_loop")}, replace=("manual_grad",))
 
 
 def all_mutants() -> list[Mutant]:

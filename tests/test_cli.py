@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from tests.kit import SOLUTIONS, SUBMISSIONS
+from tests.kit import SOLUTIONS, SUBMISSIONS, build_hostile
 
 
 def gradkit(*args, **kw):
@@ -36,7 +36,8 @@ def test_check_exit_code_follows_the_verdict(tmp_path):
     ok = gradkit("check", "gd_loop", "--target", str(SOLUTIONS))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Total: 11 / 11" in ok.stdout
-    bad = gradkit("check", "gd_loop", "--target", str(SUBMISSIONS / "hostile"), "--timeout", "2")
+    hostile = build_hostile(tmp_path / "hostile")
+    bad = gradkit("check", "gd_loop", "--target", str(hostile), "--timeout", "2")
     assert bad.returncode == 1
     assert "least_squares" in bad.stdout and "does not accept" in bad.stdout
 

@@ -21,7 +21,7 @@ def zygote():
 def submit(zygote, tmp_path):
     subs = []
 
-    def make(source, timeout=2.0):
+    def make(source, timeout=10.0):  # first torch.func or torch.optim use imports dynamo: slow
         folder = tmp_path / f"sub{len(subs)}"
         folder.mkdir()
         (folder / "m.py").write_text(textwrap.dedent(source))

@@ -13,7 +13,7 @@ MARK = {PASSED: "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[
 
 
 def render(result: GradeResult, console: Console | None = None, target: str | None = None) -> None:
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]gradkit[/] · grading {escape(target or result.submission)}")
     topics = list(dict.fromkeys(f.topic for f in result.functions))
     for name in topics:
