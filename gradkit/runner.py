@@ -8,6 +8,7 @@ the GPU too.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -88,12 +89,10 @@ class _quiet:
         self.sink = sink
 
     def __enter__(self):
-        import sys
         self.saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = self.sink
 
     def __exit__(self, *exc):
-        import sys
         sys.stdout, sys.stderr = self.saved
 
 
