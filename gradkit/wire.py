@@ -42,8 +42,8 @@ class WireError(ValueError):
 
 
 def type_name(value) -> str:
-    return type(value).__module__ + "." + type(value).__qualname__ if not isinstance(
-        value, (int, float, str, list, tuple, dict)) else type(value).__name__
+    """The refused value's type, qualified, so a subclass of float says what it is."""
+    return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
 class _Encoder:
