@@ -9,6 +9,7 @@ of the value checks' examples.
 from __future__ import annotations
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,23 +22,33 @@ def per_function(topic: str, names):
         pytest.param(name, marks=pytest.mark.grades(topic, name), id=name) for name in names])
 
 
-def _few_examples():
+def sample_args(strategy, to_args):
+    """``device -> strategy of argument lists``: float64 draws of ``strategy`` through
+    ``to_args(raw, dtype, device)``."""
+    return lambda device: strategy().map(lambda raw: to_args(raw, torch.float64, device))
+
+
+def few_examples():
     return settings(max_examples=max(3, settings.default.max_examples // 4))
 
 
-def _run_sample(student, topic, function, samples, device, data):
+def _run_sample(student, topic, function, samples, device, data, leaves):
     args = data.draw(samples[function](device), label="args")
     case = Case(student, topic, function, *args)
-    return case, case.run()
+    return case, case.run(leaves=leaves.get(function, ()))
 
 
-def untouched_check(topic: str, samples: dict):
+def untouched_check(topic: str, samples: dict, leaves: dict | None = None):
+    """``leaves``: function -> the argument indices the harness passes as leaves
+    requiring grad."""
+    leaves = leaves or {}
+
     @per_function(topic, samples)
-    @_few_examples()
+    @few_examples()
     @given(data=st.data())
     def test_inputs_untouched(student, device, function, data):
         """Leaves its input tensors unchanged."""
-        case, reply = _run_sample(student, topic, function, samples, device, data)
+        case, reply = _run_sample(student, topic, function, samples, device, data, leaves)
         if reply.mutated:
             names = [list(case.inputs)[i] for i in reply.mutated]
             case.fail(f"modified its input {', '.join(names)} in place; a function must "
@@ -50,10 +61,10 @@ def untouched_check(topic: str, samples: dict):
 def rule_check(topic: str, samples: dict, fact: str, message: str, misconception: str):
     """A check that the worker's watch named ``fact`` saw nothing during the call."""
     @per_function(topic, samples)
-    @_few_examples()
+    @few_examples()
     @given(data=st.data())
     def check(student, device, function, data):
-        case, reply = _run_sample(student, topic, function, samples, device, data)
+        case, reply = _run_sample(student, topic, function, samples, device, data, {})
         if reply.facts.get(fact):
             case.fail(message, misconception=misconception)
 

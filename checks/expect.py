@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from gradkit import catalog, describe
+from gradkit import catalog, describe, recipes
 from gradkit.verdicts import STUDENT_ERRORS, CheckFailure
 
 # |got - expected| <= RTOL * (|expected| + scale), elementwise. ``scale`` is the
@@ -20,28 +20,53 @@ RTOL = {torch.float32: 2e-3, torch.float64: 1e-7}
 
 
 class Case:
-    def __init__(self, student, topic: str, function: str, *args):
+    """One call. Arguments that are nodes of an autograd graph are given as a
+    recipe (``graph``) and ``bind`` ({argument index: node or [nodes]}); the
+    worker builds the graph, and the feedback shows it as code (``t0``, ``t1``...)."""
+
+    def __init__(self, student, topic: str, function: str, *args, graph=None, bind=None):
         self.student = student
         self.topic = topic
         self.function = function
         params = catalog.function(topic, function).params
         self.args = list(args)
-        self.inputs = dict(zip(params, args))
+        self.graph = graph
+        self.bind = bind or {}
+        shown = list(args)
+        for index, ref in self.bind.items():
+            shown[index] = describe.Code(
+                "[" + ", ".join(map(recipes.name, ref)) + "]" if isinstance(ref, list)
+                else recipes.name(ref))
+        self.inputs = dict(zip(params, shown))
+        # What the feedback shows: the code that builds the graph, then the arguments.
+        self.shown = ({"graph": describe.Code(recipes.as_code(graph))} if graph else {}) | self.inputs
 
     @property
     def label(self) -> str:
         return describe.call(self.function, self.inputs)
 
-    def run(self, leaves=()):
+    def build(self) -> list[torch.Tensor]:
+        """The graph's nodes, built here in the grader: the truth to compare with."""
+        return recipes.build(self.graph)
+
+    def bound(self, nodes: list[torch.Tensor]) -> list:
+        """The call's arguments with graph nodes in place, as the worker binds them."""
+        args = list(self.args)
+        for index, ref in self.bind.items():
+            args[index] = recipes.pick(nodes, ref)
+        return args
+
+    def run(self, leaves=(), vjp=None):
         try:
-            return self.student.call(self.topic, self.function, self.args,
-                                     leaves=leaves, label=self.label)
+            return self.student.call(self.topic, self.function, self.args, leaves=leaves,
+                                     graph=self.graph, bind=self.bind if self.graph else None,
+                                     vjp=vjp, label=self.label)
         except STUDENT_ERRORS as exc:
-            exc.inputs = self.inputs
+            exc.inputs = self.shown
             raise
 
     def fail(self, message: str, expected=None, got=None, misconception=None):
-        raise CheckFailure(f"{self.label}: {message}", inputs=self.inputs, expected=expected,
+        raise CheckFailure(f"{self.label}: {message}", inputs=self.shown, expected=expected,
                            got=got, misconception=misconception, call=self.label)
 
     # -- judging answers -------------------------------------------------
@@ -65,6 +90,24 @@ class Case:
             problem = tensor_problem(g, e, name, scale)
             if problem:
                 self.fail(problem, expected, tuple(got))
+
+    def expect_list(self, got, expected: list, what: str, item: type, misconception=None):
+        """A list of plain values (names, bools), equal item by item."""
+        if isinstance(got, tuple):
+            got = list(got)
+        if not isinstance(got, list) or not all(type(g) is item for g in got):
+            self.fail(f"should return a list of {item.__name__}, got {_kind(got)}"
+                      + (f" holding {_kind(next(g for g in got if type(g) is not item))}"
+                         if isinstance(got, list) else ""), expected, got)
+        if got == expected:
+            return
+        first = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e),
+                     min(len(got), len(expected)))
+        if len(got) != len(expected) and first == min(len(got), len(expected)):
+            detail = f"has {len(got)} entries, expected {len(expected)}"
+        else:
+            detail = f"differs at index {first}: {got[first]!r}, expected {expected[first]!r}"
+        self.fail(f"{what} {detail}", expected, got, misconception)
 
     def expect_bool(self, got, expected: bool):
         if isinstance(got, torch.Tensor) and got.dim() == 0 and got.dtype == torch.bool:

@@ -7,7 +7,7 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from checks.contract import rule_check, untouched_check
+from checks.contract import rule_check, sample_args, untouched_check
 from checks.expect import Case
 from checks.strategies import floats, low_rank_matrices, matrices, vectors
 
@@ -190,15 +190,11 @@ def test_ridge_matches_closed_form(student, device, dtype, raw):
 
 # -- the topic's rules ----------------------------------------------------------------------
 
-def _sample(strategy, to_args):
-    return lambda device: strategy().map(lambda raw: to_args(raw, torch.float64, device))
-
-
 SAMPLE_ARGS = {
-    "gradient_descent": _sample(gd_cases, gd_args),
-    "minibatch_sgd": _sample(sgd_cases, sgd_args),
-    "least_squares": _sample(least_squares_cases, ls_args),
-    "ridge": _sample(ridge_cases, ridge_args),
+    "gradient_descent": sample_args(gd_cases, gd_args),
+    "minibatch_sgd": sample_args(sgd_cases, sgd_args),
+    "least_squares": sample_args(least_squares_cases, ls_args),
+    "ridge": sample_args(ridge_cases, ridge_args),
 }
 
 test_no_torch_optim = rule_check(

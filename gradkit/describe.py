@@ -7,6 +7,10 @@ import torch
 MAX_ELEMENTS = 24
 
 
+class Code(str):
+    """Text shown as it is (code that builds a graph, a node's name), never quoted."""
+
+
 def number(x) -> str:
     if isinstance(x, int):
         return str(x)
@@ -38,6 +42,8 @@ def _nested(values) -> str:
 
 
 def value(v) -> str:
+    if isinstance(v, Code):
+        return str(v)
     if isinstance(v, torch.Tensor):
         return tensor(v)
     if isinstance(v, tuple):

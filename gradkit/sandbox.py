@@ -143,8 +143,16 @@ class Submission:
                 matches.append(os.path.join(root, module + ".py"))
         return min(matches, key=lambda p: (p.count(os.sep), p)) if matches else None
 
-    def call(self, module: str, function: str, args: list, *, leaves=(),
-             label: str | None = None) -> Reply:
+    def call(self, module: str, function: str, args: list, *, leaves=(), graph=None,
+             bind=None, vjp=None, label: str | None = None) -> Reply:
+        """Call ``module.function(*args)`` in the worker.
+
+        ``leaves``: argument indices the worker turns into fresh leaves requiring
+        grad. ``graph``/``bind``: a recipe (see ``recipes``) the worker builds, and
+        which of its nodes become which arguments (``{index: node or [nodes]}``).
+        ``vjp``: ``{"wrt": index, "cotangent": tensor}``, to differentiate the
+        returned tensor with that upstream gradient.
+        """
         label = label or f"{function}(...)"
         key = (module, function)
         if key in self.broken:
@@ -155,6 +163,10 @@ class Submission:
                 "missing_module", f"the submission has no {module}.py", call=label))
         message = {"op": "call", "path": path, "module": module, "function": function,
                    "args": list(args), "leaves": list(leaves)}
+        if graph is not None:
+            message.update(graph=graph, bind={str(k): v for k, v in (bind or {}).items()})
+        if vjp is not None:
+            message["vjp"] = vjp
         reply = self._exchange(message, key, label)
         if not reply.get("ok"):
             err = reply.get("error") or {}

@@ -9,6 +9,8 @@ torch import ``torch._dynamo``, two seconds per worker.)
 
 from __future__ import annotations
 
+import sys
+
 import torch
 import torch.autograd.variable
 
@@ -16,9 +18,13 @@ import torch.autograd.variable
 class _Watch:
     def __init__(self):
         self.used = False
+        self.folder = ""
 
-    def reset(self) -> None:
+    def reset(self, folder: str = "") -> None:
+        """Forget what was seen; ``folder`` is the submission's, for watches that
+        only count what the student's own code does."""
         self.used = False
+        self.folder = folder
 
 
 class AutogradWatch(_Watch):
@@ -26,7 +32,14 @@ class AutogradWatch(_Watch):
 
     ``backward()``, ``torch.autograd.grad``, ``torch.func.grad`` and direct
     ``Variable._execution_engine`` calls all go through the engine object.
+    ``calls`` counts the backward passes (one per micro-batch, say).
     """
+
+    calls = 0
+
+    def reset(self, folder: str = "") -> None:
+        super().reset(folder)
+        self.calls = 0
 
     def install(self) -> None:
         holder = torch.autograd.variable.Variable
@@ -40,6 +53,7 @@ class _EngineSpy:
 
     def run_backward(self, *args, **kwargs):
         self._watch.used = True
+        self._watch.calls += 1
         return self._engine.run_backward(*args, **kwargs)
 
     def __getattr__(self, name):
@@ -58,3 +72,28 @@ class OptimizerWatch(_Watch):
             original(opt, *args, **kwargs)
 
         torch.optim.Optimizer.__init__ = spying_init
+
+
+class AttributeReadWatch(_Watch):
+    """Notes whether the student's own code reads a tensor attribute (``is_leaf``).
+
+    The attribute lives on torch's C base class; a property of the same name on
+    ``torch.Tensor`` shadows it and forwards to it. Only reads from a frame in
+    the submission's folder count: torch's own code may read it freely.
+    """
+
+    def __init__(self, attribute: str):
+        super().__init__()
+        self.attribute = attribute
+
+    def install(self) -> None:
+        original = torch._C.TensorBase.__dict__[self.attribute]
+        watch = self
+
+        def read(tensor):
+            caller = sys._getframe(1).f_code.co_filename
+            if watch.folder and caller.startswith(watch.folder + "/"):
+                watch.used = True
+            return original.__get__(tensor)
+
+        setattr(torch.Tensor, self.attribute, property(read, doc=original.__doc__))

@@ -19,8 +19,8 @@ import traceback
 
 import torch
 
-from . import channel, wire
-from .watch import AutogradWatch, OptimizerWatch
+from . import channel, recipes, wire
+from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch
 
 OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failing
 
@@ -28,7 +28,8 @@ OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failin
 def serve(sock, output_path: str) -> None:
     """Answer requests until the grader closes the socket; never returns."""
     _redirect_output(output_path)
-    watches = {"autograd_used": AutogradWatch(), "optim_used": OptimizerWatch()}
+    watches = {"autograd_used": AutogradWatch(), "optim_used": OptimizerWatch(),
+               "is_leaf_read": AttributeReadWatch("is_leaf")}
     for watch in watches.values():
         watch.install()
     modules: dict[str, object] = {}
@@ -128,14 +129,13 @@ def _load(path: str, name: str, modules: dict):
 
 
 def _call(fn, request: dict, watches: dict) -> dict:
-    args = list(request.get("args", []))
+    args = _arguments(request)
     leaves = set(request.get("leaves", []))
-    for i in leaves:
-        args[i] = args[i].detach().clone().requires_grad_(True)
     before = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
-    for watch in watches.values():
-        watch.reset()
+    grads_before = {path: t.grad for path, t in _tensor_args(args)}  # held: identity survives
     folder = os.path.dirname(request["path"])
+    for watch in watches.values():
+        watch.reset(folder)
     try:
         value = fn(*args)
     except NotImplementedError as exc:
@@ -154,9 +154,62 @@ def _call(fn, request: dict, watches: dict) -> dict:
         "mutated": [i for i, (a, b) in enumerate(zip(args, before))
                     if b is not None and not _same_values(a, b)],
         **{name: watch.used for name, watch in watches.items()},
-        "leaf_grads": {str(i): _grad_of(args[i]) for i in sorted(leaves)},
+        "backward_calls": watches["autograd_used"].calls,
+        "arg_grads": {path: _grad_facts(t, grads_before[path]) for path, t in _tensor_args(args)},
     }
+    if request.get("vjp"):  # after the facts: the harness's own backward is not the student's
+        facts["vjp"] = _vjp(value, args, request["vjp"], folder)
     return {"ok": True, "value": value, "facts": facts}
+
+
+def _arguments(request: dict) -> list:
+    """The call's arguments: sent values, leaves made to require grad, graph nodes built here."""
+    args = list(request.get("args", []))
+    for i in request.get("leaves", []):
+        args[i] = args[i].detach().clone().requires_grad_(True)
+    if request.get("graph") is not None:
+        nodes = recipes.build(request["graph"])
+        for index, ref in request.get("bind", {}).items():
+            args[int(index)] = recipes.pick(nodes, ref)
+    return args
+
+
+def _tensor_args(args: list):
+    """(path, tensor) for every tensor argument, and tensors in list arguments ("0.1")."""
+    for i, a in enumerate(args):
+        if isinstance(a, torch.Tensor):
+            yield str(i), a
+        elif isinstance(a, list):
+            for j, t in enumerate(a):
+                if isinstance(t, torch.Tensor):
+                    yield f"{i}.{j}", t
+
+
+def _grad_facts(t: torch.Tensor, grad_before) -> dict:
+    """The argument's ``.grad`` after the call, and whether it is the very tensor it was."""
+    grad = t.grad if t.is_leaf else None  # reading a non-leaf's .grad only warns
+    return {"grad": None if grad is None else grad.detach().clone(),
+            "grad_requires_grad": bool(grad is not None and grad.requires_grad),
+            "grad_has_grad_fn": bool(grad is not None and grad.grad_fn is not None),
+            "same_object": grad is not None and grad is grad_before}
+
+
+def _vjp(value, args: list, probe: dict, folder: str) -> dict:
+    """Differentiate the returned tensor with respect to an argument, with the
+    grader's upstream gradient: how gradient flows through the student's result."""
+    wrt = args[probe["wrt"]]
+    if type(value) is not torch.Tensor:
+        return {"problem": "not_tensor"}
+    if not value.requires_grad or value.grad_fn is None:
+        return {"problem": "no_grad_fn"}
+    cotangent = probe["cotangent"].to(value.device, value.dtype)
+    if value.shape != cotangent.shape:
+        return {"problem": "shape"}
+    try:
+        (grad,) = torch.autograd.grad(value, wrt, cotangent, allow_unused=True)
+    except BaseException as exc:  # the student's own backward() may run here
+        return {"problem": "raised", "message": _describe(exc, folder)}
+    return {"grad": None if grad is None else grad.detach().clone()}
 
 
 def _output_flooded() -> bool:
@@ -170,10 +223,6 @@ def _output_flooded() -> bool:
 def _flood_error() -> dict:
     return _error("output_flood", f"printed more than {OUTPUT_CAP_BYTES // (1 << 20)} MB of "
                   "output in one call; remove the print statements inside loops")
-
-
-def _grad_of(t):
-    return None if t.grad is None else t.grad.detach().clone()
 
 
 def _same_values(a, b) -> bool:

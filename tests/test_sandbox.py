@@ -80,7 +80,7 @@ def test_in_place_changes_to_inputs_are_reported(submit):
 def test_leaves_and_their_grads_are_reported(submit):
     sub = submit("def f(x):\n    (x * 3).sum().backward()\n    return None\n")
     reply = sub.call("m", "f", [X], leaves=[0])
-    assert torch.equal(reply.facts["leaf_grads"]["0"], torch.full((2,), 3.0))
+    assert torch.equal(reply.facts["arg_grads"]["0"]["grad"], torch.full((2,), 3.0))
 
 
 @pytest.mark.parametrize("body, kind, text", [

@@ -1,0 +1,173 @@
+"""Checks for detach (detach 与 no_grad): cutting the graph on purpose."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.contract import sample_args, untouched_check
+from checks.expect import Case, tensor
+from checks.reference import autograd_grads
+from checks.strategies import floats, matrices, vectors
+
+TOPIC = "detach"
+
+
+# -- stop_gradient_grads ---------------------------------------------------------------------
+
+@pytest.mark.grades(TOPIC, "stop_gradient_grads", weight=2)
+@given(ab=st.integers(1, 5).flatmap(lambda n: st.tuples(vectors(n), vectors(n))))
+def test_stop_gradient_grads(student, device, dtype, ab):
+    """a.grad of mean((a − b.detach())²), and b.grad None, returned and on the real b."""
+    case = Case(student, TOPIC, "stop_gradient_grads", *(tensor(v, dtype, device) for v in ab))
+    a, b = case.args
+    (expected,) = autograd_grads(lambda a: ((a - b) ** 2).mean(), a)
+    reply = case.run(leaves=(0, 1))
+    got = reply.value
+    if isinstance(got, (tuple, list)) and len(got) == 2 and got[1] is not None:
+        case.fail("returned a tensor for b.grad; b.detach() makes b a constant in the loss, "
+                  "so no gradient reaches b and b.grad stays None", (expected, None), tuple(got),
+                  misconception="detach_no_effect")
+    if reply.facts.get("arg_grads", {}).get("1", {}).get("grad") is not None:
+        case.fail("filled b.grad; in this loss b is detached, so backward must not reach it",
+                  misconception="detach_no_effect")
+    if isinstance(got, (tuple, list)) and len(got) == 2 and got[0] is None:
+        case.fail("returned None for a.grad: was the wrong side detached? The loss detaches b, "
+                  "and a keeps its gradient", (expected, None), tuple(got),
+                  misconception="detached_wrong_side")
+    _expect_pair(case, got, expected)
+
+
+def _expect_pair(case: Case, got, expected):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        case.fail("should return (a.grad, b.grad), two values", (expected, None), got)
+    case.expect_tensor(got[0], expected, "a.grad")
+
+
+# -- straight_through_round --------------------------------------------------------------------
+
+half_integers = st.integers(-8, 7).map(lambda k: k + 0.5)
+
+
+@st.composite
+def rounding_cases(draw):
+    """Values with half-integers (torch rounds half to even), and a random upstream gradient."""
+    n = draw(st.integers(1, 6))
+    x = draw(st.lists(st.one_of(half_integers, floats(-4, 4)), min_size=n, max_size=n))
+    # Upstream gradients away from zero and never all ones (ones would hide mixed-up elements).
+    upstream = st.tuples(st.sampled_from([1.0, -1.0]), floats(0.125, 2)).map(lambda p: p[0] * p[1])
+    return x, draw(st.lists(upstream, min_size=n, max_size=n))
+
+
+@pytest.mark.grades(TOPIC, "straight_through_round")
+def test_straight_through_round_half_to_even(student, device):
+    """round(0.5) = 0, round(1.5) = 2, round(2.5) = 2, round(-0.5) = -0: half to even."""
+    x = [0.5, 1.5, 2.5, -0.5, -1.5, 0.4999]
+    case = Case(student, TOPIC, "straight_through_round", tensor(x, torch.float32, device))
+    case.expect_tensor(case.run(leaves=(0,)).value, torch.round(case.args[0]), "the value")
+
+
+@pytest.mark.grades(TOPIC, "straight_through_round", weight=2)
+@given(raw=rounding_cases())
+def test_straight_through_round_value(student, device, dtype, raw):
+    """The value is torch.round(x)."""
+    case = Case(student, TOPIC, "straight_through_round", tensor(raw[0], dtype, device))
+    case.expect_tensor(case.run(leaves=(0,)).value, torch.round(case.args[0]), "the value")
+
+
+@pytest.mark.grades(TOPIC, "straight_through_round", weight=2)
+@given(raw=rounding_cases())
+def test_straight_through_round_identity_gradient(student, device, dtype, raw):
+    """With a random upstream gradient v, the gradient reaching x is v itself."""
+    x, v = raw
+    case = Case(student, TOPIC, "straight_through_round", tensor(x, dtype, device))
+    cotangent = tensor(v, dtype, device)
+    probe = case.run(leaves=(0,), vjp={"wrt": 0, "cotangent": cotangent}).facts.get("vjp", {})
+    problem = {
+        "not_tensor": "did not return a tensor",
+        "no_grad_fn": "returned a tensor with no grad_fn: it is cut off from x, so no gradient "
+                      "can flow back (was the whole result detached, or rebuilt from .item()?)",
+        "shape": "returned a tensor of another shape than x",
+    }.get(probe.get("problem"))
+    if problem:
+        case.fail(problem, misconception="straight_through_cut")
+    if probe.get("problem") == "raised":
+        case.fail(f"backward through the result raised {probe.get('message')}")
+    grad = probe.get("grad")
+    if grad is None or (grad == 0).all():  # the upstream has no zeros
+        case.fail("the gradient reaching x is zero: torch.round has zero gradient almost "
+                  "everywhere. The straight-through trick keeps round's value and x's gradient: "
+                  "x + (torch.round(x) - x).detach()", cotangent, grad,
+                  misconception="round_zero_grad")
+    case.expect_tensor(grad, cotangent, "the gradient reaching x (upstream v)")
+
+
+# -- predict --------------------------------------------------------------------------------------
+
+@st.composite
+def predict_cases(draw):
+    return draw(floats()), draw(floats()), draw(st.integers(1, 6).flatmap(vectors))
+
+
+@pytest.mark.grades(TOPIC, "predict", weight=2)
+@given(raw=predict_cases())
+def test_predict_without_a_graph(student, device, dtype, raw):
+    """w·x + b, with no grad_fn and requires_grad False, though w and b require grad."""
+    case = Case(student, TOPIC, "predict", *(tensor(v, dtype, device) for v in raw))
+    w, b, x = case.args
+    got = case.run(leaves=(0, 1)).value
+    meta = getattr(got, "gk_meta", None)
+    if meta is not None and (meta.has_grad_fn or meta.requires_grad):
+        case.fail("returned a tensor that is part of the autograd graph (it has a grad_fn / "
+                  "requires_grad); compute it inside `with torch.no_grad():`",
+                  misconception="predict_tracks_graph")
+    case.expect_tensor(got, w * x + b, "the prediction")
+
+
+# -- frozen_step ------------------------------------------------------------------------------------
+
+@st.composite
+def frozen_cases(draw):
+    n, d, k = draw(st.integers(1, 6)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return (draw(matrices(k, d, -1, 1)), draw(vectors(k, -1, 1)), draw(matrices(n, d, -2, 2)),
+            draw(vectors(n)), draw(st.floats(0.01, 0.1)))
+
+
+def frozen_args(raw, dtype, device):
+    return [tensor(v, dtype, device) for v in raw[:4]] + [raw[4]]
+
+
+def frozen_ref(W1, W2, X, y, lr):
+    (g2,) = autograd_grads(lambda W2: (((X @ W1.T) @ W2 - y) ** 2).mean(), W2)
+    return W1, W2 - lr * g2
+
+
+@pytest.mark.grades(TOPIC, "frozen_step", weight=2)
+@given(raw=frozen_cases())
+def test_frozen_step_updates_W2_only(student, device, dtype, raw):
+    """(W1 unchanged, W2 − lr·∂L/∂W2)."""
+    case = Case(student, TOPIC, "frozen_step", *frozen_args(raw, dtype, device))
+    case.expect_tensors(case.run(leaves=(0, 1)).value, frozen_ref(*case.args), ("W1", "new W2"))
+
+
+@pytest.mark.grades(TOPIC, "frozen_step")
+@given(raw=frozen_cases())
+def test_frozen_step_leaves_W1_grad_none(student, device, raw):
+    """No gradient is computed for the frozen W1: W1.grad stays None."""
+    case = Case(student, TOPIC, "frozen_step", *frozen_args(raw, torch.float64, device))
+    grad = case.run(leaves=(0, 1)).facts.get("arg_grads", {}).get("0", {}).get("grad")
+    if grad is not None:
+        case.fail("filled W1.grad; a frozen layer gets no gradient at all: use W1.detach() "
+                  "in the forward pass (or torch.autograd.grad(loss, W2))", None, grad,
+                  misconception="frozen_grad_filled")
+
+
+# -- the topic's rules ----------------------------------------------------------------------------
+
+test_inputs_untouched = untouched_check(TOPIC, {
+    "straight_through_round": sample_args(rounding_cases, lambda raw, dt, dev: [tensor(raw[0], dt, dev)]),
+    "predict": sample_args(predict_cases, lambda raw, dt, dev: [tensor(v, dt, dev) for v in raw]),
+    "frozen_step": sample_args(frozen_cases, frozen_args),
+}, leaves={"straight_through_round": (0,), "predict": (0, 1), "frozen_step": (0, 1)})

@@ -1,0 +1,148 @@
+"""Checks for grad_accumulation (梯度累加与清零): .grad adds up until it is zeroed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.contract import few_examples
+from checks.expect import Case, tensor
+from checks.graphs import dtype_name, leaf, recipe
+from checks.reference import autograd_grads
+from checks.strategies import matrices, vectors
+
+TOPIC = "grad_accumulation"
+
+
+# -- accumulated_grad -------------------------------------------------------------------------
+
+@st.composite
+def accumulation_cases(draw):
+    m, d = draw(st.integers(1, 8)), draw(st.integers(1, 3))
+    micro_batch = draw(st.integers(1, m + 2))  # uneven last chunks, and one chunk past m
+    return draw(matrices(m, d, -2, 2)), draw(vectors(m)), draw(vectors(d)), micro_batch
+
+
+def accumulation_case(student, raw, dtype, device) -> Case:
+    X, y, w, micro_batch = raw
+    return Case(student, TOPIC, "accumulated_grad", tensor(X, dtype, device),
+                tensor(y, dtype, device), tensor(w, dtype, device), micro_batch)
+
+
+@pytest.mark.grades(TOPIC, "accumulated_grad", weight=2)
+@given(raw=accumulation_cases())
+def test_accumulated_grad_equals_full_batch(student, device, dtype, raw):
+    """w.grad after the micro-batches equals ∂/∂w of the full-batch mean((Xw − y)²)."""
+    case = accumulation_case(student, raw, dtype, device)
+    X, y, w, _ = case.args
+    (expected,) = autograd_grads(lambda w: ((X @ w - y) ** 2).mean(), w)
+    case.expect_tensor(case.run(leaves=(2,)).value, expected, "w.grad")
+
+
+@pytest.mark.grades(TOPIC, "accumulated_grad")
+@few_examples()
+@given(raw=accumulation_cases())
+def test_accumulated_grad_one_backward_per_micro_batch(student, device, raw):
+    """Runs backward once per micro-batch: ceil(m / micro_batch) times."""
+    case = accumulation_case(student, raw, torch.float64, device)
+    calls = case.run(leaves=(2,)).facts.get("backward_calls")
+    chunks = math.ceil(case.args[0].shape[0] / case.args[3])
+    if calls != chunks:
+        case.fail(f"ran backward {calls} time(s); accumulating over {chunks} micro-batch(es) "
+                  "means one backward per micro-batch", expected=chunks, got=calls,
+                  misconception="not_one_backward_per_chunk")
+
+
+# -- grads_without_zeroing -------------------------------------------------------------------
+
+def _snapshots(case: Case):
+    x, k = case.args
+    expected = torch.stack([2 * (i + 1) * x for i in range(k)])
+    case.expect_tensor(case.run(leaves=(0,)).value, expected, "the snapshots")
+
+
+@pytest.mark.grades(TOPIC, "grads_without_zeroing")
+def test_grads_without_zeroing_worked_example(student, device):
+    """The seeds' example: y = x², x = 1, two backward passes: x.grad is 2, then 4."""
+    _snapshots(Case(student, TOPIC, "grads_without_zeroing",
+                    tensor([1.0], torch.float32, device), 2))
+
+
+@pytest.mark.grades(TOPIC, "grads_without_zeroing", weight=2)
+@given(x=st.one_of(st.integers(1, 4).flatmap(vectors), matrices(2, 3)), k=st.integers(1, 5))
+def test_grads_without_zeroing_adds_up(student, device, dtype, x, k):
+    """Row i is x.grad after i + 1 backward passes of Σx²: 2x, 4x, ..., 2kx."""
+    _snapshots(Case(student, TOPIC, "grads_without_zeroing", tensor(x, dtype, device), k))
+
+
+# -- zero_grad ----------------------------------------------------------------------------------
+
+def reference_zero_grad(params: list[torch.Tensor], set_to_none: bool) -> None:
+    """torch.optim.Optimizer.zero_grad's per-parameter rule, written out (building
+    an optimizer in the grader would import torch._dynamo; tests/ holds this to
+    the real one)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            if p.grad.grad_fn is not None:
+                p.grad.detach_()
+            else:
+                p.grad.requires_grad_(False)
+            p.grad.zero_()
+
+
+@st.composite
+def parameter_sets(draw):
+    """Leaves requiring grad whose .grad is None, a plain tensor, or one with a graph."""
+    nodes = []
+    for _ in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(1, 3))
+        kind = draw(st.sampled_from(["plain", None, "graph"]))
+        extra = {"grad": kind, "grad_value": draw(vectors(n, -2, 2))} if kind else {}
+        nodes.append(leaf(draw(vectors(n, -1, 1)), True, **extra))
+    return nodes, draw(st.booleans())
+
+
+@pytest.mark.grades(TOPIC, "zero_grad", weight=3)
+@given(drawn=parameter_sets())
+def test_zero_grad_like_the_optimizer(student, device, dtype, drawn):
+    """Every .grad ends as Optimizer.zero_grad(set_to_none) leaves it: None, or the
+    same tensor object zeroed in place, detached from any graph."""
+    nodes, set_to_none = drawn
+    case = Case(student, TOPIC, "zero_grad", None, set_to_none,
+                graph=recipe(nodes, device, dtype_name(dtype)), bind={0: list(range(len(nodes)))})
+    params = case.build()
+    reference_zero_grad(params, set_to_none)
+    facts = case.run().facts.get("arg_grads", {})
+    for i, p in enumerate(params):
+        _expect_zeroed(case, f"params[{i}] (t{i})", p.grad, facts.get(f"0.{i}", {}), set_to_none)
+
+
+def _expect_zeroed(case: Case, who: str, expected, got: dict, set_to_none: bool):
+    grad = got.get("grad")
+    if expected is None:
+        if grad is not None:
+            reason = ("set_to_none=True sets every .grad to None" if set_to_none else
+                      "a parameter whose .grad was None keeps None (there is nothing to zero)")
+            case.fail(f"{who}.grad is a tensor; {reason}", None, grad,
+                      misconception="zero_grad_flag_ignored" if set_to_none else None)
+        return
+    if grad is None:
+        case.fail(f"{who}.grad is None; with set_to_none=False the optimizer keeps the tensor "
+                  "and zeroes it in place", expected, None, misconception="zero_grad_flag_ignored")
+    if not got.get("same_object"):
+        case.fail(f"{who}.grad is a new tensor; zero_grad(set_to_none=False) zeroes the same "
+                  "tensor object in place (p.grad.zero_()), so anything holding it sees zeros",
+                  expected, grad, misconception="zero_grad_new_tensor")
+    if got.get("grad_has_grad_fn") or got.get("grad_requires_grad"):
+        case.fail(f"{who}.grad still carries a graph (it came from create_graph=True); "
+                  "detach it first (p.grad.detach_()), as Optimizer.zero_grad does",
+                  misconception="zero_grad_keeps_graph")
+    case.expect_tensor(grad, expected, f"{who}.grad")

@@ -1,0 +1,209 @@
+"""Checks for graph_leaves (计算图与叶子节点): is_leaf, grad_fn, which leaves get .grad.
+
+Graphs are drawn as recipes; the worker builds one for the student's function
+and the grader builds the same one to find the truth with torch itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.contract import few_examples
+from checks.expect import Case, tensor
+from checks.graphs import leaf, node_lists, op, recipe, scalar_out
+from checks.strategies import matrices, vectors
+
+TOPIC = "graph_leaves"
+
+
+def reference_names(t: torch.Tensor) -> list[str]:
+    """Breadth-first over next_functions, in order, skipping None, each node once."""
+    if t.grad_fn is None:
+        return []
+    order, seen, queue = [], {t.grad_fn}, deque([t.grad_fn])
+    while queue:
+        node = queue.popleft()
+        order.append(node.name())
+        for parent, _ in node.next_functions:
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return order
+
+
+def receives_grad(nodes: list[torch.Tensor], out: int, candidates: list[int]) -> list[bool]:
+    """What out.backward() really fills in, found by running it."""
+    nodes[out].backward()
+    # Only a leaf keeps .grad; reading a non-leaf's .grad would only warn.
+    return [nodes[c].is_leaf and nodes[c].grad is not None for c in candidates]
+
+
+@st.composite
+def one_node(draw):
+    """A graph and one of its nodes, the newest preferred."""
+    nodes = draw(node_lists())
+    return nodes, len(nodes) - 1 - draw(st.integers(0, len(nodes) - 1))
+
+
+@st.composite
+def out_and_candidates(draw):
+    nodes = draw(node_lists())
+    out = draw(scalar_out(nodes))
+    candidates = draw(st.lists(st.integers(0, out - 1), min_size=1, max_size=5, unique=True))
+    return nodes, out, candidates
+
+
+# The seeds' example (t6, y6, z6, t7, t8_), with a no_grad block added.
+SEEDS_GRAPH = [
+    leaf(1.0, True),                  # t0 = torch.tensor(1., requires_grad=True)
+    op("pow", 0, k=2),                # t1 = t0 ** 2
+    op("pow", 1, k=2),                # t2 = t1 ** 2
+    leaf(1.0),                        # t3 = torch.tensor(1.)
+    op("detach", 0),                  # t4 = t0.detach()
+    op("mul", 0, 1, no_grad=True),    # with torch.no_grad(): t5 = t0 * t1
+    op("add", 1, 3),                  # t6 = t1 + t3
+]
+SEEDS_LEAF = [True, False, False, True, True, True, False]
+
+
+# -- is_leaf ----------------------------------------------------------------------------
+
+@pytest.mark.grades(TOPIC, "is_leaf")
+def test_is_leaf_worked_example(student, device):
+    """The seeds' leaves: created tensors (with or without requires_grad), detach(), no_grad."""
+    for node, expected in enumerate(SEEDS_LEAF):
+        case = Case(student, TOPIC, "is_leaf", None, graph=recipe(SEEDS_GRAPH, device),
+                    bind={0: node})
+        case.expect_bool(case.run().value, expected)
+
+
+@pytest.mark.grades(TOPIC, "is_leaf", weight=2)
+@given(drawn=one_node())
+def test_is_leaf_matches_torch(student, device, drawn):
+    """Equals t.is_leaf on random graphs."""
+    nodes, i = drawn
+    case = Case(student, TOPIC, "is_leaf", None, graph=recipe(nodes, device), bind={0: i})
+    case.expect_bool(case.run().value, case.build()[i].is_leaf)
+
+
+@pytest.mark.grades(TOPIC, "is_leaf")
+@few_examples()
+@given(drawn=one_node())
+def test_is_leaf_does_not_read_is_leaf(student, device, drawn):
+    """Works it out from grad_fn, without reading .is_leaf."""
+    nodes, i = drawn
+    case = Case(student, TOPIC, "is_leaf", None, graph=recipe(nodes, device), bind={0: i})
+    if case.run().facts.get("is_leaf_read"):
+        case.fail("read t.is_leaf; the exercise is to work it out from what makes a tensor "
+                  "a leaf (look at grad_fn)", misconception="read_is_leaf")
+
+
+# -- grad_fn_names -----------------------------------------------------------------------
+
+ACC = "torch::autograd::AccumulateGrad"  # what a leaf's node calls itself
+NAMES_EXAMPLES = {
+    # The seeds' z1 = t1 ** 2 + 1: the constant's slot in next_functions is None.
+    "chain": ([leaf(1.0, True), op("pow", 0, k=2), leaf(1.0), op("add", 1, 2)],
+              ["AddBackward0", "PowBackward0", ACC]),
+    # Two branches: breadth-first visits both Mul and Tanh before any leaf.
+    "branches": ([leaf([1.0, 2.0], True), leaf([3.0, 4.0], True), op("mul", 0, 1),
+                  op("tanh", 0), op("add", 2, 3)],
+                 ["AddBackward0", "MulBackward0", "TanhBackward0", ACC,
+                  ACC]),
+    # x * x: one AccumulateGrad reached twice, listed once.
+    "shared": ([leaf([1.0], True), op("mul", 0, 0), op("sum", 1)],
+               ["SumBackward0", "MulBackward0", ACC]),
+    "leaf": ([leaf([1.0], True)], []),
+}
+
+
+@pytest.mark.grades(TOPIC, "grad_fn_names")
+@pytest.mark.parametrize("example", NAMES_EXAMPLES)
+def test_grad_fn_names_worked_examples(student, device, example):
+    """A chain with a constant, two branches, a shared node, a leaf."""
+    nodes, expected = NAMES_EXAMPLES[example]
+    case = Case(student, TOPIC, "grad_fn_names", None, graph=recipe(nodes, device),
+                bind={0: len(nodes) - 1})
+    case.expect_list(case.run().value, expected, "the list of names", str)
+
+
+@pytest.mark.grades(TOPIC, "grad_fn_names", weight=2)
+@given(drawn=one_node())
+def test_grad_fn_names_breadth_first(student, device, drawn):
+    """Breadth-first over next_functions on random graphs, None skipped, each node once."""
+    nodes, i = drawn
+    case = Case(student, TOPIC, "grad_fn_names", None, graph=recipe(nodes, device), bind={0: i})
+    case.expect_list(case.run().value, reference_names(case.build()[i]), "the list of names", str)
+
+
+# -- leaves_receiving_grad ------------------------------------------------------------------
+
+# out = (t0 * t2).sum(): t1 requires grad but is not used; t2 needs no grad; t3 is not a leaf.
+UNUSED_LEAF = [leaf([1.0, 2.0], True), leaf([1.0, 1.0], True), leaf([3.0, 4.0]), op("mul", 0, 2),
+               op("sum", 3)]
+
+
+@pytest.mark.grades(TOPIC, "leaves_receiving_grad")
+def test_leaves_receiving_grad_worked_example(student, device):
+    """A used leaf, an unused one, a constant and an intermediate node."""
+    case = Case(student, TOPIC, "leaves_receiving_grad", None, None,
+                graph=recipe(UNUSED_LEAF, device), bind={0: 4, 1: [0, 1, 2, 3]})
+    case.expect_list(case.run().value, [True, False, False, False], "the list", bool)
+
+
+@pytest.mark.grades(TOPIC, "leaves_receiving_grad", weight=2)
+@given(drawn=out_and_candidates())
+def test_leaves_receiving_grad_matches_backward(student, device, drawn):
+    """Exactly the candidates whose .grad a real out.backward() fills in."""
+    nodes, out, candidates = drawn
+    case = Case(student, TOPIC, "leaves_receiving_grad", None, None,
+                graph=recipe(nodes, device), bind={0: out, 1: candidates})
+    case.expect_list(case.run().value, receives_grad(case.build(), out, candidates),
+                     "the list", bool)
+
+
+@pytest.mark.grades(TOPIC, "leaves_receiving_grad")
+@few_examples()
+@given(drawn=out_and_candidates())
+def test_leaves_receiving_grad_without_backward(student, device, drawn):
+    """Finds the answer by walking the graph, without running backward."""
+    nodes, out, candidates = drawn
+    case = Case(student, TOPIC, "leaves_receiving_grad", None, None,
+                graph=recipe(nodes, device), bind={0: out, 1: candidates})
+    if case.run().facts.get("autograd_used"):
+        case.fail("ran backward (or torch.autograd.grad); the exercise is to find the answer "
+                  "by walking out.grad_fn and next_functions", misconception="ran_backward_to_look")
+
+
+# -- intermediate_grad ------------------------------------------------------------------------
+
+@pytest.mark.grades(TOPIC, "intermediate_grad")
+def test_intermediate_grad_worked_example(student, device):
+    """The seeds' t3 example: x = 1 gives x.grad = 4 and y.grad = 2."""
+    case = Case(student, TOPIC, "intermediate_grad", tensor(1.0, torch.float32, device))
+    _expect_intermediate(case, case.run(leaves=(0,)).value)
+
+
+@pytest.mark.grades(TOPIC, "intermediate_grad", weight=2)
+@given(values=st.one_of(vectors(3, -2, 2), matrices(2, 2, -2, 2), st.integers(1, 5).flatmap(
+    lambda n: vectors(n, -2, 2))))
+def test_intermediate_grad_values(student, device, dtype, values):
+    """(∂z/∂x, ∂z/∂y) = (4x³, 2y) for z = Σ (x²)², any shape."""
+    case = Case(student, TOPIC, "intermediate_grad", tensor(values, dtype, device))
+    _expect_intermediate(case, case.run(leaves=(0,)).value)
+
+
+def _expect_intermediate(case: Case, got):
+    x = case.args[0]
+    expected = (4 * x ** 3, 2 * x ** 2)
+    if isinstance(got, (tuple, list)) and len(got) == 2 and got[1] is None:
+        case.fail("returned None for ∂z/∂y: y is not a leaf, so backward() keeps its gradient "
+                  "only if y.retain_grad() was called before backward()", expected, tuple(got),
+                  misconception="retain_grad_missing")
+    case.expect_tensors(got, expected, ("dz/dx", "dz/dy"))
