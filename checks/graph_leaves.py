@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from checks.contract import few_examples
 from checks.expect import Case, tensor
-from checks.graphs import leaf, node_lists, op, recipe, scalar_out
+from checks.graphs import branching_graphs, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import matrices, vectors
 
 TOPIC = "graph_leaves"
@@ -134,9 +134,10 @@ def test_grad_fn_names_worked_examples(student, device, example):
 
 
 @pytest.mark.grades(TOPIC, "grad_fn_names", weight=2)
-@given(drawn=one_node())
+@given(drawn=branching_graphs())
 def test_grad_fn_names_breadth_first(student, device, drawn):
-    """Breadth-first over next_functions on random graphs, None skipped, each node once."""
+    """Breadth-first over next_functions on random branching graphs, None skipped, each
+    node once."""
     nodes, i = drawn
     case = Case(student, TOPIC, "grad_fn_names", None, graph=recipe(nodes, device), bind={0: i})
     case.expect_list(case.run().value, reference_names(case.build()[i]), "the list of names", str)

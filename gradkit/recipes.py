@@ -134,10 +134,12 @@ def as_code(recipe: dict, upto: int | None = None) -> str:
     from .describe import number
 
     lines = []
+    dtype = recipe.get("dtype", "float64")
     for i, node in enumerate(recipe["nodes"][:upto]):
         if node["op"] == "leaf":
             rg = ", requires_grad=True" if node.get("requires_grad") else ""
-            lines.append(f"{name(i)} = torch.tensor({_values(node['value'], number)}{rg})")
+            dt = "" if dtype == "float32" else f", dtype=torch.{dtype}"  # float32: torch's default
+            lines.append(f"{name(i)} = torch.tensor({_values(node['value'], number)}{dt}{rg})")
             if node.get("grad") == "plain":
                 lines.append(f"({name(i)} * {_values(node['grad_value'], number)}).sum().backward()")
             elif node.get("grad") == "graph":

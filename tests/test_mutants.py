@@ -12,7 +12,11 @@ MUTANTS = all_mutants()
 def test_there_are_enough_mutants_per_topic():
     for topic in ("manual_grad", "gd_loop"):
         assert sum(m.topic == topic for m in MUTANTS) >= 7
-    assert len(MUTANTS) >= 15
+    graph_topics = ("graph_leaves", "retain_graph", "grad_accumulation", "detach")
+    for topic in graph_topics:
+        assert sum(m.topic == topic for m in MUTANTS) >= 4, topic
+    assert sum(m.topic in graph_topics for m in MUTANTS) >= 16
+    assert {m.topic for m in MUTANTS} == set(catalog.TOPIC_NAMES)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])

@@ -137,3 +137,51 @@ def test_student_prints_never_reach_the_protocol(submit):
     sub = submit("import sys\ndef f(x):\n    print('noise'); sys.stdout.flush()\n"
                  "    import os; os.write(1, b'raw noise')\n    return x\n")
     assert torch.equal(sub.call("m", "f", [X]).value, X)
+
+
+GRAPH = {"dtype": "float64", "device": "cpu", "nodes": [
+    {"op": "leaf", "value": [1.0, 2.0], "requires_grad": True},
+    {"op": "leaf", "value": [3.0, 4.0], "requires_grad": True, "grad": "graph",
+     "grad_value": [1.0, 1.0]},
+    {"op": "mul", "args": [0, 1]},
+    {"op": "sum", "args": [2]},
+]}
+
+
+def test_graphs_are_built_in_the_worker_and_bound_to_arguments(submit):
+    sub = submit("def f(t, params):\n    return [t.grad_fn.name(), len(params)]\n")
+    reply = sub.call("m", "f", [None, None], graph=GRAPH, bind={0: 3, 1: [0, 1]})
+    assert reply.value == ["SumBackward0", 2]
+    # The grad from create_graph=True travels as facts: it carries a graph, still the same object.
+    facts = reply.facts["arg_grads"]["1.1"]
+    assert facts["grad_has_grad_fn"] and facts["same_object"]
+    assert torch.equal(facts["grad"], torch.tensor([6.0, 8.0], dtype=torch.float64))
+
+
+def test_a_replaced_grad_is_not_the_same_object(submit):
+    sub = submit("import torch\ndef f(params):\n    params[1].grad = torch.zeros(2, dtype=torch.float64)\n")
+    facts = sub.call("m", "f", [None], graph=GRAPH, bind={0: [0, 1]}).facts["arg_grads"]
+    assert not facts["0.1"]["same_object"] and facts["0.0"]["grad"] is None
+
+
+def test_is_leaf_reads_count_only_in_student_code(submit):
+    sub = submit("def reads(t):\n    return t.is_leaf\n"
+                 "def walks(t):\n    return t.grad_fn is None\n")
+    assert sub.call("m", "reads", [None], graph=GRAPH, bind={0: 0}).facts["is_leaf_read"]
+    # The harness reads is_leaf itself (for the grad facts): that is not the student's read.
+    assert not sub.call("m", "walks", [None], graph=GRAPH, bind={0: 0}).facts["is_leaf_read"]
+
+
+def test_the_vjp_probe_differentiates_the_returned_tensor(submit):
+    sub = submit("def f(x):\n    return 3 * x\ndef cut(x):\n    return (3 * x).detach()\n")
+    v = torch.tensor([0.5, -2.0])
+    reply = sub.call("m", "f", [X], leaves=[0], vjp={"wrt": 0, "cotangent": v})
+    assert torch.equal(reply.facts["vjp"]["grad"], 3 * v)
+    assert not reply.facts["autograd_used"]  # the probe's own backward is not the student's
+    cut = sub.call("m", "cut", [X], leaves=[0], vjp={"wrt": 0, "cotangent": v})
+    assert cut.facts["vjp"] == {"problem": "no_grad_fn"}
+
+
+def test_backward_calls_are_counted(submit):
+    sub = submit("def f(x):\n    for _ in range(3):\n        (x * x).sum().backward()\n")
+    assert sub.call("m", "f", [X], leaves=[0]).facts["backward_calls"] == 3

@@ -1,0 +1,8 @@
+"""Calls backward once and returns x.grad: the second pass is missing."""
+BREAKS = "backward_twice"
+MISCONCEPTION = "single_backward"
+
+
+def backward_twice(z, x):
+    z.backward()
+    return x.grad.detach().clone()
