@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.expect import Case
+from gradkit.i18n import text
 
 
 def per_function(topic: str, names):
@@ -51,21 +52,21 @@ def untouched_check(topic: str, samples: dict, leaves: dict | None = None):
         case, reply = _run_sample(student, topic, function, samples, device, data, leaves)
         if reply.mutated:
             names = [list(case.inputs)[i] for i in reply.mutated]
-            case.fail(f"modified its input {', '.join(names)} in place; a function must "
-                      "leave its inputs as they were (work on a copy: .clone())",
+            case.fail(text("rule.mutated", names=", ".join(names)),
                       misconception="input_mutated")
 
     return test_inputs_untouched
 
 
 def rule_check(topic: str, samples: dict, fact: str, message: str, misconception: str):
-    """A check that the worker's watch named ``fact`` saw nothing during the call."""
+    """A check that the worker's watch named ``fact`` saw nothing during the call;
+    ``message`` is the catalog key of what the student reads."""
     @per_function(topic, samples)
     @few_examples()
     @given(data=st.data())
     def check(student, device, function, data):
         case, reply = _run_sample(student, topic, function, samples, device, data, {})
         if reply.facts.get(fact):
-            case.fail(message, misconception=misconception)
+            case.fail(text(message), misconception=misconception)
 
     return check

@@ -8,9 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import sample_args, untouched_check
+from checks.diagnose import matches, when
 from checks.expect import Case, tensor
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
+from gradkit.i18n import text
 
 TOPIC = "detach"
 
@@ -27,22 +29,19 @@ def test_stop_gradient_grads(student, device, dtype, ab):
     reply = case.run(leaves=(0, 1))
     got = reply.value
     if isinstance(got, (tuple, list)) and len(got) == 2 and got[0] is None:
-        case.fail("returned None for a.grad: was the wrong side detached? The loss detaches b, "
-                  "and a keeps its gradient", (expected, None), tuple(got),
+        case.fail(text("detach.a_grad_none"), (expected, None), tuple(got),
                   misconception="detached_wrong_side")
     if isinstance(got, (tuple, list)) and len(got) == 2 and got[1] is not None:
-        case.fail("returned a tensor for b.grad; b.detach() makes b a constant in the loss, "
-                  "so no gradient reaches b and b.grad stays None", (expected, None), tuple(got),
+        case.fail(text("detach.b_grad_returned"), (expected, None), tuple(got),
                   misconception="detach_no_effect")
     if reply.facts.get("arg_grads", {}).get("1", {}).get("grad") is not None:
-        case.fail("filled b.grad; in this loss b is detached, so backward must not reach it",
-                  misconception="detach_no_effect")
+        case.fail(text("detach.b_grad_filled"), misconception="detach_no_effect")
     _expect_pair(case, got, expected)
 
 
 def _expect_pair(case: Case, got, expected):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        case.fail("should return (a.grad, b.grad), two values", (expected, None), got)
+        case.fail(text("detach.pair"), (expected, None), got)
     case.expect_tensor(got[0], expected, "a.grad")
 
 
@@ -64,17 +63,20 @@ def rounding_cases(draw):
 @pytest.mark.grades(TOPIC, "straight_through_round")
 def test_straight_through_round_half_to_even(student, device):
     """round(0.5) = 0, round(1.5) = 2, round(2.5) = 2, round(-0.5) = -0: half to even."""
-    x = [0.5, 1.5, 2.5, -0.5, -1.5, 0.4999]
-    case = Case(student, TOPIC, "straight_through_round", tensor(x, torch.float32, device))
-    case.expect_tensor(case.run(leaves=(0,)).value, torch.round(case.args[0]), "the value")
+    _expect_rounded(student, tensor([0.5, 1.5, 2.5, -0.5, -1.5, 0.4999], torch.float32, device))
+
+
+def _expect_rounded(student, x: torch.Tensor):
+    case = Case(student, TOPIC, "straight_through_round", x)
+    case.diagnoses = [matches("round_half_up", lambda: torch.floor(x + 0.5))]
+    case.expect_tensor(case.run(leaves=(0,)).value, torch.round(x), text("what.value"))
 
 
 @pytest.mark.grades(TOPIC, "straight_through_round", weight=2)
 @given(raw=rounding_cases())
 def test_straight_through_round_value(student, device, dtype, raw):
     """The value is torch.round(x)."""
-    case = Case(student, TOPIC, "straight_through_round", tensor(raw[0], dtype, device))
-    case.expect_tensor(case.run(leaves=(0,)).value, torch.round(case.args[0]), "the value")
+    _expect_rounded(student, tensor(raw[0], dtype, device))
 
 
 @pytest.mark.grades(TOPIC, "straight_through_round", weight=2)
@@ -85,23 +87,15 @@ def test_straight_through_round_identity_gradient(student, device, dtype, raw):
     case = Case(student, TOPIC, "straight_through_round", tensor(x, dtype, device))
     cotangent = tensor(v, dtype, device)
     probe = case.run(leaves=(0,), vjp={"wrt": 0, "cotangent": cotangent}).facts.get("vjp", {})
-    problem = {
-        "not_tensor": "did not return a tensor",
-        "no_grad_fn": "returned a tensor with no grad_fn: it is cut off from x, so no gradient "
-                      "can flow back (was the whole result detached, or rebuilt from .item()?)",
-        "shape": "returned a tensor of another shape than x",
-    }.get(probe.get("problem"))
-    if problem:
-        case.fail(problem, misconception="straight_through_cut")
-    if probe.get("problem") == "raised":
-        case.fail(f"backward through the result raised {probe.get('message')}")
+    problem = probe.get("problem")
+    if problem in ("not_tensor", "no_grad_fn", "shape"):
+        case.fail(text(f"round.{problem}"), misconception="straight_through_cut")
+    if problem == "raised":
+        case.fail(text("round.raised", error=probe.get("message")))
     grad = probe.get("grad")
     if grad is None or (grad == 0).all():  # the upstream has no zeros
-        case.fail("the gradient reaching x is zero: torch.round has zero gradient almost "
-                  "everywhere. The straight-through trick keeps round's value and x's gradient: "
-                  "x + (torch.round(x) - x).detach()", cotangent, grad,
-                  misconception="round_zero_grad")
-    case.expect_tensor(grad, cotangent, "the gradient reaching x (upstream v)")
+        case.fail(text("round.zero_grad"), cotangent, grad, misconception="round_zero_grad")
+    case.expect_tensor(grad, cotangent, text("what.upstream"))
 
 
 # -- predict --------------------------------------------------------------------------------------
@@ -120,10 +114,8 @@ def test_predict_without_a_graph(student, device, dtype, raw):
     got = case.run(leaves=(0, 1)).value
     meta = getattr(got, "gk_meta", None)
     if meta is not None and (meta.has_grad_fn or meta.requires_grad):
-        case.fail("returned a tensor that is part of the autograd graph (it has a grad_fn / "
-                  "requires_grad); compute it inside `with torch.no_grad():`",
-                  misconception="predict_tracks_graph")
-    case.expect_tensor(got, w * x + b, "the prediction")
+        case.fail(text("predict.graph"), misconception="predict_tracks_graph")
+    case.expect_tensor(got, w * x + b, text("what.prediction"))
 
 
 # -- frozen_step ------------------------------------------------------------------------------------
@@ -149,6 +141,8 @@ def frozen_ref(W1, W2, X, y, lr):
 def test_frozen_step_updates_W2_only(student, device, dtype, raw):
     """(W1 unchanged, W2 − lr·∂L/∂W2)."""
     case = Case(student, TOPIC, "frozen_step", *frozen_args(raw, dtype, device))
+    W1 = case.args[0]
+    case.diagnoses = [when("frozen_layer_updated", lambda got, expected: not torch.equal(got[0], W1))]
     case.expect_tensors(case.run(leaves=(0, 1)).value, frozen_ref(*case.args), ("W1", "new W2"))
 
 
@@ -159,9 +153,7 @@ def test_frozen_step_leaves_W1_grad_none(student, device, raw):
     case = Case(student, TOPIC, "frozen_step", *frozen_args(raw, torch.float64, device))
     grad = case.run(leaves=(0, 1)).facts.get("arg_grads", {}).get("0", {}).get("grad")
     if grad is not None:
-        case.fail("filled W1.grad; a frozen layer gets no gradient at all: use W1.detach() "
-                  "in the forward pass (or torch.autograd.grad(loss, W2))", None, grad,
-                  misconception="frozen_grad_filled")
+        case.fail(text("frozen.w1_grad"), None, grad, misconception="frozen_grad_filled")
 
 
 # -- the topic's rules ----------------------------------------------------------------------------

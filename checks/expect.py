@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import torch
 
+from checks.diagnose import first_error_match, first_match
 from gradkit import catalog, describe, recipes
+from gradkit.i18n import text
 from gradkit.verdicts import STUDENT_ERRORS, CheckFailure
 
 # |got - expected| <= RTOL * (|expected| + scale), elementwise. ``scale`` is the
@@ -24,8 +26,10 @@ class Case:
     recipe (``graph``) and ``bind`` ({argument index: node or [nodes]}); the
     worker builds the graph, and the feedback shows it as code (``t0``, ``t1``...)."""
 
-    def __init__(self, student, topic: str, function: str, *args, graph=None, bind=None):
+    def __init__(self, student, topic: str, function: str, *args, graph=None, bind=None,
+                 diagnoses=()):
         self.student = student
+        self.diagnoses = list(diagnoses)  # checks.diagnose: the mistakes this case can name
         self.topic = topic
         self.function = function
         params = catalog.function(topic, function).params
@@ -63,29 +67,34 @@ class Case:
                                      vjp=vjp, label=self.label)
         except STUDENT_ERRORS as exc:
             exc.inputs = self.shown
+            exc.misconception = first_error_match(self.diagnoses, exc.message)
             raise
 
     def fail(self, message: str, expected=None, got=None, misconception=None):
+        """Fail with ``message``; unless the check names the mistake itself, the case's
+        diagnoses try to, from the expected and returned values."""
+        if misconception is None and (expected is not None or got is not None):
+            misconception = first_match(self.diagnoses, got, expected)
         raise CheckFailure(f"{self.label}: {message}", inputs=self.shown, expected=expected,
                            got=got, misconception=misconception, call=self.label)
 
     # -- judging answers -------------------------------------------------
 
-    def expect_tensor(self, got, expected: torch.Tensor, what: str = "the result",
+    def expect_tensor(self, got, expected: torch.Tensor, what: str | None = None,
                       scale: float | None = None):
         """Exact shape, dtype and device, then values within tolerance."""
-        problem = tensor_problem(got, expected, what, scale)
+        problem = tensor_problem(got, expected, what or text("what.result"), scale)
         if problem:
             self.fail(problem, expected, got)
 
     def expect_tensors(self, got, expected: tuple, names: tuple[str, ...], scale=None):
         """A tuple of tensors; a failure shows the whole tuples, expected and got."""
         if not isinstance(got, (tuple, list)):
-            self.fail(f"should return a tuple of {len(expected)} tensors "
-                      f"({', '.join(names)}), got {_kind(got)}", expected, got)
+            self.fail(text("expect.tuple_type", n=len(expected), names=", ".join(names),
+                           kind=_kind(got)), expected, got)
         if len(got) != len(expected):
-            self.fail(f"should return {len(expected)} values ({', '.join(names)}), "
-                      f"got {len(got)}", expected, got)
+            self.fail(text("expect.tuple_len", n=len(expected), names=", ".join(names),
+                           m=len(got)), expected, got)
         for g, e, name in zip(got, expected, names):
             problem = tensor_problem(g, e, name, scale)
             if problem:
@@ -96,45 +105,52 @@ class Case:
         if isinstance(got, tuple):
             got = list(got)
         if not isinstance(got, list) or not all(type(g) is item for g in got):
-            self.fail(f"should return a list of {item.__name__}, got {_kind(got)}"
-                      + (f" holding {_kind(next(g for g in got if type(g) is not item))}"
-                         if isinstance(got, list) else ""), expected, got)
+            odd = got if not isinstance(got, list) else next(g for g in got if type(g) is not item)
+            self.fail(text("expect.list_type", item=item.__name__, kind=_kind(odd)), expected, got)
         if got == expected:
             return
         first = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e),
                      min(len(got), len(expected)))
         if len(got) != len(expected) and first == min(len(got), len(expected)):
-            detail = f"has {len(got)} entries, expected {len(expected)}"
+            message = text("expect.list_len", what=what, m=len(got), n=len(expected))
         else:
-            detail = f"differs at index {first}: {got[first]!r}, expected {expected[first]!r}"
-        self.fail(f"{what} {detail}", expected, got, misconception)
+            message = text("expect.list_item", what=what, i=first, got=repr(got[first]),
+                           expected=repr(expected[first]))
+        self.fail(message, expected, got, misconception)
 
     def expect_bool(self, got, expected: bool):
         if isinstance(got, torch.Tensor) and got.dim() == 0 and got.dtype == torch.bool:
-            self.fail("returned a 0-d tensor; return a plain Python bool (use .item())",
-                      expected, got)
+            self.fail(text("expect.bool_tensor"), expected, got)
         if type(got) is not bool:
-            self.fail(f"should return a bool, got {_kind(got)}", expected, got)
+            self.fail(text("expect.bool_type", kind=_kind(got)), expected, got)
         if got != expected:
-            self.fail(f"returned {got}, expected {expected}", expected, got)
+            self.fail(text("expect.bool_value", got=got, expected=expected), expected, got)
+
+
+def case_factory(topic: str, diagnoses: dict):
+    """``make(student, function, args)``: a Case with the diagnoses that
+    ``diagnoses[function](*args)`` lists for those arguments."""
+    def make(student, function: str, args) -> Case:
+        found = diagnoses.get(function)
+        return Case(student, topic, function, *args, diagnoses=found(*args) if found else ())
+    return make
 
 
 def tensor_problem(got, expected: torch.Tensor, what: str, scale: float | None) -> str | None:
     """What is wrong with ``got`` as an answer of ``expected``'s contract, or None."""
     if not isinstance(got, torch.Tensor):
-        return f"{what} should be a tensor, got {_kind(got)}"
+        return text("tensor.not_tensor", what=what, kind=_kind(got))
     if tuple(got.shape) != tuple(expected.shape):
-        return (f"{what} has shape {tuple(got.shape)}, the contract says "
-                f"{tuple(expected.shape)}" + _shape_hint(got.shape, expected.shape))
+        return text("tensor.shape", what=what, got=tuple(got.shape),
+                    expected=tuple(expected.shape)) + _shape_hint(got.shape, expected.shape)
     if got.dtype != expected.dtype:
-        return f"{what} has dtype {got.dtype}, expected {expected.dtype} (the input's dtype)"
+        return text("tensor.dtype", what=what, got=got.dtype, expected=expected.dtype)
     if _device_of(got) != _device_of(expected):
-        return (f"{what} is on {_device_of(got)}, expected {_device_of(expected)} "
-                "(the input's device)")
+        return text("tensor.device", what=what, got=_device_of(got), expected=_device_of(expected))
     got_c = got.detach().to("cpu", torch.float64)
     exp_c = expected.detach().to("cpu", torch.float64)
     if not torch.isfinite(got_c).all():
-        return f"{what} contains NaN or infinity"
+        return text("tensor.nonfinite", what=what)
     rtol = RTOL.get(expected.dtype, 1e-7)
     if scale is None:
         scale = max(1.0, exp_c.abs().max().item() if exp_c.numel() else 1.0)
@@ -143,16 +159,18 @@ def tensor_problem(got, expected: torch.Tensor, what: str, scale: float | None) 
     if not bad.any():
         return None
     where = _first_index(bad)
-    return (f"{what} differs from the expected value" + (f" at index {where}" if where else "")
-            + f" by {err.max().item():.3g}")
+    by = f"{err.max().item():.3g}"
+    if where is None:
+        return text("tensor.differs", what=what, by=by)
+    return text("tensor.differs_at", what=what, where=where, by=by)
 
 
 def _kind(value) -> str:
     if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)}"
+        return text("kind.tensor", shape=tuple(value.shape))
     if value is None:
-        return "None (did you forget to return?)"
-    return f"a {type(value).__name__}"
+        return text("kind.none")
+    return text("kind.other", type=type(value).__name__)
 
 
 def _device_of(t: torch.Tensor) -> str:
@@ -163,9 +181,9 @@ def _device_of(t: torch.Tensor) -> str:
 
 def _shape_hint(got, expected) -> str:
     if tuple(expected) == () and tuple(got) == (1,):
-        return " (a one-element tensor is not a 0-d scalar: use .sum(), .squeeze() or [0])"
+        return text("tensor.shape_scalar")
     if len(got) == len(expected) == 2 and tuple(got) == tuple(reversed(expected)):
-        return " (transposed?)"
+        return text("tensor.shape_transposed")
     return ""
 
 

@@ -8,7 +8,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from checks.contract import rule_check, sample_args, untouched_check
-from checks.expect import Case
+from checks.diagnose import matches, raised, when
+from checks.expect import case_factory
 from checks.strategies import floats, low_rank_matrices, matrices, vectors
 
 TOPIC = "gd_loop"
@@ -91,22 +92,49 @@ def sgd_step(params, loss, lr):
             p.add_(g, alpha=-lr)
 
 
-def gd_ref(x, y, w0, b0, lr, steps):
+def gd_ref(x, y, w0, b0, lr, steps, *, record_after=False, accumulate=False):
+    """Plain gradient descent; the keywords give two known wrong versions (the loss
+    recorded after the update, gradients never zeroed), for the diagnoses."""
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    losses = []
+    losses, total = [], (torch.zeros_like(w0), torch.zeros_like(b0))
+
+    def loss_now():
+        return ((w * x + b - y) ** 2).mean()
     for _ in range(steps):
-        loss = ((w * x + b - y) ** 2).mean()
-        losses.append(loss.detach())
-        sgd_step((w, b), loss, lr)
+        loss = loss_now()
+        if not record_after:
+            losses.append(loss.detach())
+        grads = torch.autograd.grad(loss, (w, b))
+        if accumulate:
+            total = tuple(t + g for t, g in zip(total, grads))
+            grads = total
+        with torch.no_grad():
+            w.add_(grads[0], alpha=-lr)
+            b.add_(grads[1], alpha=-lr)
+            if record_after:
+                losses.append(loss_now())
     return w.detach(), b.detach(), torch.stack(losses)
 
 
-def sgd_ref(X, y, w0, b0, lr, epochs, batch_size):
+def loss_as_gradient_ref(x, y, w0, b0, lr, steps):
+    w, b, losses = w0.clone(), b0.clone(), []
+    for _ in range(steps):
+        loss = ((w * x + b - y) ** 2).mean()
+        losses.append(loss)
+        w, b = w - lr * loss, b - lr * loss
+    return w, b, torch.stack(losses)
+
+
+def sgd_ref(X, y, w0, b0, lr, epochs, batch_size, *, drop_last=False, divide_again=False):
+    """Mini-batch SGD; the keywords give known wrong versions (the last, smaller batch
+    dropped; the step divided by the batch size once more)."""
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    m = X.shape[0]
     for _ in range(epochs):
-        for i in range(0, X.shape[0], batch_size):
-            loss = ((X[i:i + batch_size] @ w + b - y[i:i + batch_size]) ** 2).mean()
-            sgd_step((w, b), loss, lr)
+        for i in range(0, m - m % batch_size if drop_last else m, batch_size):
+            yb = y[i:i + batch_size]
+            loss = ((X[i:i + batch_size] @ w + b - yb) ** 2).mean()
+            sgd_step((w, b), loss, lr / len(yb) if divide_again else lr)
     return w.detach(), b.detach()
 
 
@@ -122,13 +150,54 @@ def ridge_ref(X, y, lam):
     return torch.linalg.solve(Xd.T @ Xd + lam * eye, Xd.T @ yd).to(X.dtype)
 
 
+# -- the mistakes each answer can show ---------------------------------------------------
+
+def gd_diagnoses(*args):
+    return [matches("loss_recorded_after_update", lambda: gd_ref(*args, record_after=True)),
+            matches("grad_not_zeroed", lambda: gd_ref(*args, accumulate=True)),
+            matches("loss_as_gradient", lambda: loss_as_gradient_ref(*args)),
+            raised("rebinding_loses_leaf", "NoneType")]
+
+
+def sgd_diagnoses(*args):
+    return [matches("partial_batch_dropped", lambda: sgd_ref(*args, drop_last=True)),
+            matches("mean_divided_twice", lambda: sgd_ref(*args, divide_again=True))]
+
+
+def converges_diagnoses(a, lr):
+    said_yes = lambda condition: lambda got, expected: got is True and condition  # noqa: E731
+    return [when("boundary_included", said_yes(lr * a == 1)),
+            when("nonpositive_lr", said_yes(lr <= 0)),
+            when("curvature_confused", said_yes(1 < lr * a < 2))]
+
+
+def least_squares_diagnoses(X, y):
+    singular = torch.linalg.matrix_rank(X.double().T @ X.double()).item() < X.shape[1]
+    return [when("normal_equations_singular", lambda got, expected: singular),
+            raised("normal_equations_singular", "singular")]
+
+
+def ridge_diagnoses(X, y, lam):
+    # XᵀX + λI is never singular for λ > 0: a "singular" error means λ missed the diagonal.
+    return [matches("lambda_every_entry",
+                    lambda: torch.linalg.solve(X.T @ X + lam, X.T @ y)),
+            raised("lambda_every_entry", "singular")]
+
+
+DIAGNOSES = {"gradient_descent": gd_diagnoses, "minibatch_sgd": sgd_diagnoses,
+             "converges": converges_diagnoses, "least_squares": least_squares_diagnoses,
+             "ridge": ridge_diagnoses}
+
+make_case = case_factory(TOPIC, DIAGNOSES)
+
+
 # -- value checks -----------------------------------------------------------------------
 
 @pytest.mark.grades(TOPIC, "gradient_descent", weight=2)
 @given(raw=gd_cases())
 def test_gradient_descent_matches_reference(student, device, dtype, raw):
     """(w, b, losses) equal plain gradient descent's; losses are recorded before each update."""
-    case = Case(student, TOPIC, "gradient_descent", *gd_args(raw, dtype, device))
+    case = make_case(student, "gradient_descent", gd_args(raw, dtype, device))
     case.expect_tensors(case.run().value, gd_ref(*case.args), ("w", "b", "losses"))
 
 
@@ -136,7 +205,7 @@ def test_gradient_descent_matches_reference(student, device, dtype, raw):
 @given(raw=sgd_cases())
 def test_minibatch_sgd_matches_reference(student, device, dtype, raw):
     """(w, b) after every epoch of in-order mini-batches, the last one possibly smaller."""
-    case = Case(student, TOPIC, "minibatch_sgd", *sgd_args(raw, dtype, device))
+    case = make_case(student, "minibatch_sgd", sgd_args(raw, dtype, device))
     case.expect_tensors(case.run().value, sgd_ref(*case.args), ("w", "b"))
 
 
@@ -147,7 +216,7 @@ def test_minibatch_sgd_matches_reference(student, device, dtype, raw):
 ])
 def test_converges_worked_examples(student, a, lr, expected):
     """The seeds' SSE(w) = 14w² − 56w + 56 examples and the exact boundary lr = 1/a."""
-    case = Case(student, TOPIC, "converges", a, lr)
+    case = make_case(student, "converges", [a, lr])
     case.expect_bool(case.run().value, expected)
 
 
@@ -157,7 +226,7 @@ def test_converges_exact_boundaries(student, k, side):
     """lr = 1/a exactly (a a power of two), lr = 0 and lr < 0 never converge."""
     a = 2.0 ** k
     lr = {"at": 1.0 / a, "zero": 0.0, "negative": -1.0 / a}[side]
-    case = Case(student, TOPIC, "converges", a, lr)
+    case = make_case(student, "converges", [a, lr])
     case.expect_bool(case.run().value, False)
 
 
@@ -166,7 +235,7 @@ def test_converges_exact_boundaries(student, k, side):
        ratio=st.one_of(st.floats(0.01, 0.95), st.floats(1.05, 4.0), st.floats(-2.0, -0.01)))
 def test_converges_away_from_boundary(student, a, ratio):
     """True exactly when 0 < lr·a < 1, for draws well away from the boundaries."""
-    case = Case(student, TOPIC, "converges", a, ratio / a)
+    case = make_case(student, "converges", [a, ratio / a])
     case.expect_bool(case.run().value, 0 < ratio < 1)
 
 
@@ -174,7 +243,7 @@ def test_converges_away_from_boundary(student, a, ratio):
 @given(raw=least_squares_cases())
 def test_least_squares_minimum_norm(student, device, dtype, raw):
     """The minimum-norm least-squares w, also for rank-deficient X (singular XᵀX)."""
-    case = Case(student, TOPIC, "least_squares", *ls_args(raw, dtype, device))
+    case = make_case(student, "least_squares", ls_args(raw, dtype, device))
     expected = ls_ref(*case.args)
     case.expect_tensor(case.run().value, expected, "w",
                        scale=max(1.0, case.args[1].abs().max().item()))
@@ -184,7 +253,7 @@ def test_least_squares_minimum_norm(student, device, dtype, raw):
 @given(raw=ridge_cases())
 def test_ridge_matches_closed_form(student, device, dtype, raw):
     """(XᵀX + λI)⁻¹ Xᵀ y, with λ on the diagonal only."""
-    case = Case(student, TOPIC, "ridge", *ridge_args(raw, dtype, device))
+    case = make_case(student, "ridge", ridge_args(raw, dtype, device))
     case.expect_tensor(case.run().value, ridge_ref(*case.args), "w")
 
 
@@ -199,6 +268,5 @@ SAMPLE_ARGS = {
 
 test_no_torch_optim = rule_check(
     TOPIC, {"gradient_descent": SAMPLE_ARGS["gradient_descent"]}, "optim_used",
-    "used torch.optim; this exercise asks you to write the update by hand: "
-    "w -= lr * w.grad inside torch.no_grad(), then zero the gradient", "optim_used")
+    "rule.optim_used", "optim_used")
 test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)

@@ -10,10 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import few_examples
+from checks.diagnose import matches
 from checks.expect import Case, tensor
 from checks.graphs import dtype_name, leaf, recipe
 from checks.reference import autograd_grads
 from checks.strategies import matrices, vectors
+from gradkit.i18n import text
 
 TOPIC = "grad_accumulation"
 
@@ -38,8 +40,17 @@ def accumulation_case(student, raw, dtype, device) -> Case:
 def test_accumulated_grad_equals_full_batch(student, device, dtype, raw):
     """w.grad after the micro-batches equals ∂/∂w of the full-batch mean((Xw − y)²)."""
     case = accumulation_case(student, raw, dtype, device)
-    X, y, w, _ = case.args
+    X, y, w, micro_batch = case.args
     (expected,) = autograd_grads(lambda w: ((X @ w - y) ** 2).mean(), w)
+
+    def chunked(weight):
+        """The gradient when each chunk's mean loss is scaled by ``weight(chunk size)``."""
+        chunks = zip(X.split(micro_batch), y.split(micro_batch))
+        return autograd_grads(lambda w: sum(((Xb @ w - yb) ** 2).mean() * weight(len(yb))
+                                            for Xb, yb in chunks), w)[0]
+    n_chunks = math.ceil(X.shape[0] / micro_batch)
+    case.diagnoses = [matches("chunk_mean_over_chunks", lambda: chunked(lambda size: 1 / n_chunks)),
+                      matches("accumulation_unscaled", lambda: chunked(lambda size: 1.0))]
     case.expect_tensor(case.run(leaves=(2,)).value, expected, "w.grad")
 
 
@@ -52,9 +63,8 @@ def test_accumulated_grad_one_backward_per_micro_batch(student, device, raw):
     calls = case.run(leaves=(2,)).facts.get("backward_calls")
     chunks = math.ceil(case.args[0].shape[0] / case.args[3])
     if calls != chunks:
-        case.fail(f"ran backward {calls} time(s); accumulating over {chunks} micro-batch(es) "
-                  "means one backward per micro-batch", expected=chunks, got=calls,
-                  misconception="not_one_backward_per_chunk")
+        case.fail(text("rule.backward_calls", calls=calls, chunks=chunks), expected=chunks,
+                  got=calls, misconception="not_one_backward_per_chunk")
 
 
 # -- grads_without_zeroing -------------------------------------------------------------------
@@ -62,7 +72,9 @@ def test_accumulated_grad_one_backward_per_micro_batch(student, device, raw):
 def _snapshots(case: Case):
     x, k = case.args
     expected = torch.stack([2 * (i + 1) * x for i in range(k)])
-    case.expect_tensor(case.run(leaves=(0,)).value, expected, "the snapshots")
+    case.diagnoses = [matches("zeroed_each_step", lambda: torch.stack([2 * x] * k)),
+                      matches("grad_aliased", lambda: torch.stack([2 * k * x] * k))]
+    case.expect_tensor(case.run(leaves=(0,)).value, expected, text("what.snapshots"))
 
 
 @pytest.mark.grades(TOPIC, "grads_without_zeroing")
@@ -129,20 +141,16 @@ def _expect_zeroed(case: Case, who: str, expected, got: dict, set_to_none: bool)
     grad = got.get("grad")
     if expected is None:
         if grad is not None:
-            reason = ("set_to_none=True sets every .grad to None" if set_to_none else
-                      "a parameter whose .grad was None keeps None (there is nothing to zero)")
-            case.fail(f"{who}.grad is a tensor; {reason}", None, grad,
-                      misconception="zero_grad_flag_ignored" if set_to_none else None)
+            case.fail(text("zero.none_flag" if set_to_none else "zero.none_before", who=who),
+                      None, grad,
+                      misconception="zero_grad_flag_ignored" if set_to_none else "zero_grad_new_tensor")
         return
     if grad is None:
-        case.fail(f"{who}.grad is None; with set_to_none=False the optimizer keeps the tensor "
-                  "and zeroes it in place", expected, None, misconception="zero_grad_flag_ignored")
+        case.fail(text("zero.is_none", who=who), expected, None,
+                  misconception="zero_grad_flag_ignored")
     if not got.get("same_object"):
-        case.fail(f"{who}.grad is a new tensor; zero_grad(set_to_none=False) zeroes the same "
-                  "tensor object in place (p.grad.zero_()), so anything holding it sees zeros",
-                  expected, grad, misconception="zero_grad_new_tensor")
+        case.fail(text("zero.new_tensor", who=who), expected, grad,
+                  misconception="zero_grad_new_tensor")
     if got.get("grad_has_grad_fn") or got.get("grad_requires_grad"):
-        case.fail(f"{who}.grad still carries a graph (it came from create_graph=True); "
-                  "detach it first (p.grad.detach_()), as Optimizer.zero_grad does",
-                  misconception="zero_grad_keeps_graph")
+        case.fail(text("zero.keeps_graph", who=who), misconception="zero_grad_keeps_graph")
     case.expect_tensor(grad, expected, f"{who}.grad")

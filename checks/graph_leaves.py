@@ -15,9 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import few_examples
+from checks.diagnose import matches, raised, when
 from checks.expect import Case, tensor
 from checks.graphs import branching_graphs, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import matrices, vectors
+from gradkit.i18n import text
 
 TOPIC = "graph_leaves"
 
@@ -35,6 +37,32 @@ def reference_names(t: torch.Tensor) -> list[str]:
                 seen.add(parent)
                 queue.append(parent)
     return order
+
+
+def _walk(t: torch.Tensor, depth_first: bool, dedupe: bool) -> list[str]:
+    """Known wrong walks, for the diagnoses: depth-first, or without remembering nodes."""
+    order, seen, todo = [], set(), [t.grad_fn] if t.grad_fn is not None else []
+    while todo and len(order) < 500:
+        node = todo.pop() if depth_first else todo.pop(0)
+        if dedupe and node in seen:
+            continue
+        seen.add(node)
+        order.append(node.name())
+        parents = [p for p, _ in node.next_functions if p is not None]
+        todo.extend(reversed(parents) if depth_first else parents)
+    return order
+
+
+def names_diagnoses(t: torch.Tensor):
+    return [matches("depth_first_order", lambda: _walk(t, depth_first=True, dedupe=True)),
+            matches("shared_node_repeated", lambda: _walk(t, depth_first=False, dedupe=False)),
+            raised("none_entries_kept", "'NoneType' object has no attribute")]
+
+
+def leaves_diagnoses(candidates: list[torch.Tensor]):
+    return [matches("unused_leaf_gets_grad",
+                    lambda: [c.requires_grad and c.grad_fn is None for c in candidates]),
+            matches("non_leaf_gets_grad", lambda: [c.requires_grad for c in candidates])]
 
 
 def receives_grad(nodes: list[torch.Tensor], out: int, candidates: list[int]) -> list[bool]:
@@ -74,12 +102,18 @@ SEEDS_LEAF = [True, False, False, True, True, True, False]
 
 # -- is_leaf ----------------------------------------------------------------------------
 
+def _is_leaf_case(student, graph: dict, node: int) -> Case:
+    case = Case(student, TOPIC, "is_leaf", None, graph=graph, bind={0: node})
+    t = case.build()[node]
+    case.diagnoses.append(when("leaf_means_no_grad", lambda got, expected: got is not t.requires_grad))
+    return case
+
+
 @pytest.mark.grades(TOPIC, "is_leaf")
 def test_is_leaf_worked_example(student, device):
     """The seeds' leaves: created tensors (with or without requires_grad), detach(), no_grad."""
     for node, expected in enumerate(SEEDS_LEAF):
-        case = Case(student, TOPIC, "is_leaf", None, graph=recipe(SEEDS_GRAPH, device),
-                    bind={0: node})
+        case = _is_leaf_case(student, recipe(SEEDS_GRAPH, device), node)
         case.expect_bool(case.run().value, expected)
 
 
@@ -88,7 +122,7 @@ def test_is_leaf_worked_example(student, device):
 def test_is_leaf_matches_torch(student, device, drawn):
     """Equals t.is_leaf on random graphs."""
     nodes, i = drawn
-    case = Case(student, TOPIC, "is_leaf", None, graph=recipe(nodes, device), bind={0: i})
+    case = _is_leaf_case(student, recipe(nodes, device), i)
     case.expect_bool(case.run().value, case.build()[i].is_leaf)
 
 
@@ -100,8 +134,7 @@ def test_is_leaf_does_not_read_is_leaf(student, device, drawn):
     nodes, i = drawn
     case = Case(student, TOPIC, "is_leaf", None, graph=recipe(nodes, device), bind={0: i})
     if case.run().facts.get("is_leaf_read"):
-        case.fail("read t.is_leaf; the exercise is to work it out from what makes a tensor "
-                  "a leaf (look at grad_fn)", misconception="read_is_leaf")
+        case.fail(text("rule.read_is_leaf"), misconception="read_is_leaf")
 
 
 # -- grad_fn_names -----------------------------------------------------------------------
@@ -128,9 +161,7 @@ NAMES_EXAMPLES = {
 def test_grad_fn_names_worked_examples(student, device, example):
     """A chain with a constant, two branches, a shared node, a leaf."""
     nodes, expected = NAMES_EXAMPLES[example]
-    case = Case(student, TOPIC, "grad_fn_names", None, graph=recipe(nodes, device),
-                bind={0: len(nodes) - 1})
-    case.expect_list(case.run().value, expected, "the list of names", str)
+    _expect_names(student, recipe(nodes, device), len(nodes) - 1, expected)
 
 
 @pytest.mark.grades(TOPIC, "grad_fn_names", weight=2)
@@ -139,8 +170,15 @@ def test_grad_fn_names_breadth_first(student, device, drawn):
     """Breadth-first over next_functions on random branching graphs, None skipped, each
     node once."""
     nodes, i = drawn
-    case = Case(student, TOPIC, "grad_fn_names", None, graph=recipe(nodes, device), bind={0: i})
-    case.expect_list(case.run().value, reference_names(case.build()[i]), "the list of names", str)
+    _expect_names(student, recipe(nodes, device), i)
+
+
+def _expect_names(student, graph: dict, node: int, expected=None):
+    case = Case(student, TOPIC, "grad_fn_names", None, graph=graph, bind={0: node})
+    t = case.build()[node]
+    case.diagnoses = names_diagnoses(t)
+    want = reference_names(t) if expected is None else expected
+    case.expect_list(case.run().value, want, text("what.names"), str)
 
 
 # -- leaves_receiving_grad ------------------------------------------------------------------
@@ -153,9 +191,7 @@ UNUSED_LEAF = [leaf([1.0, 2.0], True), leaf([1.0, 1.0], True), leaf([3.0, 4.0]),
 @pytest.mark.grades(TOPIC, "leaves_receiving_grad")
 def test_leaves_receiving_grad_worked_example(student, device):
     """A used leaf, an unused one, a constant and an intermediate node."""
-    case = Case(student, TOPIC, "leaves_receiving_grad", None, None,
-                graph=recipe(UNUSED_LEAF, device), bind={0: 4, 1: [0, 1, 2, 3]})
-    case.expect_list(case.run().value, [True, False, False, False], "the list", bool)
+    _expect_leaves(student, recipe(UNUSED_LEAF, device), 4, [0, 1, 2, 3])
 
 
 @pytest.mark.grades(TOPIC, "leaves_receiving_grad", weight=2)
@@ -163,10 +199,16 @@ def test_leaves_receiving_grad_worked_example(student, device):
 def test_leaves_receiving_grad_matches_backward(student, device, drawn):
     """Exactly the candidates whose .grad a real out.backward() fills in."""
     nodes, out, candidates = drawn
-    case = Case(student, TOPIC, "leaves_receiving_grad", None, None,
-                graph=recipe(nodes, device), bind={0: out, 1: candidates})
-    case.expect_list(case.run().value, receives_grad(case.build(), out, candidates),
-                     "the list", bool)
+    _expect_leaves(student, recipe(nodes, device), out, candidates)
+
+
+def _expect_leaves(student, graph: dict, out: int, candidates: list[int]):
+    case = Case(student, TOPIC, "leaves_receiving_grad", None, None, graph=graph,
+                bind={0: out, 1: candidates})
+    built = case.build()
+    case.diagnoses = leaves_diagnoses([built[c] for c in candidates])
+    expected = receives_grad(case.build(), out, candidates)  # a fresh copy: backward runs on it
+    case.expect_list(case.run().value, expected, text("what.list"), bool)
 
 
 @pytest.mark.grades(TOPIC, "leaves_receiving_grad")
@@ -178,8 +220,7 @@ def test_leaves_receiving_grad_without_backward(student, device, drawn):
     case = Case(student, TOPIC, "leaves_receiving_grad", None, None,
                 graph=recipe(nodes, device), bind={0: out, 1: candidates})
     if case.run().facts.get("autograd_used"):
-        case.fail("ran backward (or torch.autograd.grad); the exercise is to find the answer "
-                  "by walking out.grad_fn and next_functions", misconception="ran_backward_to_look")
+        case.fail(text("rule.ran_backward"), misconception="ran_backward_to_look")
 
 
 # -- intermediate_grad ------------------------------------------------------------------------
@@ -204,7 +245,6 @@ def _expect_intermediate(case: Case, got):
     x = case.args[0]
     expected = (4 * x ** 3, 2 * x ** 2)
     if isinstance(got, (tuple, list)) and len(got) == 2 and got[1] is None:
-        case.fail("returned None for ∂z/∂y: y is not a leaf, so backward() keeps its gradient "
-                  "only if y.retain_grad() was called before backward()", expected, tuple(got),
+        case.fail(text("graph.retain_grad_missing"), expected, tuple(got),
                   misconception="retain_grad_missing")
     case.expect_tensors(got, expected, ("dz/dx", "dz/dy"))

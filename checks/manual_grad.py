@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import rule_check, untouched_check
-from checks.expect import Case
+from checks.diagnose import matches, scaled, transposed
+from checks.expect import case_factory
 from checks.reference import autograd_grads
 from checks.strategies import floats, magnitudes, matrices, vectors
 
@@ -73,13 +74,51 @@ def two_layer_ref(X, y, W1, b1, W2, b2):
     return autograd_grads(loss, W1, b1, W2, b2)
 
 
+# -- the mistakes each answer can show ---------------------------------------------
+
+def linear_diagnoses(x, y, w, b):
+    residual = w * x + b - y
+    return [scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0),
+            scaled("sum_instead_of_mean", float(x.shape[0])),
+            matches("missing_input_factor", lambda: ((2 * residual).mean(), (2 * residual).mean()))]
+
+
+def sigmoid_diagnoses(x, w, t):
+    o = torch.sigmoid((x * w).sum())
+    s = torch.sigmoid(o)
+    return [matches("activation_for_derivative", lambda: (o - t) * o * x),
+            matches("derivative_wrong_point", lambda: (o - t) * s * (1 - s) * x),
+            scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0)]
+
+
+def matrix_diagnoses(X, y, w):
+    return [scaled("sum_instead_of_mean", float(X.shape[0])), scaled("flipped_sign", -1.0),
+            scaled("dropped_factor_2", 0.5)]
+
+
+def two_layer_diagnoses(X, y, W1, b1, W2, b2):
+    def tanh_for_derivative():
+        h = torch.tanh(X @ W1.T + b1)
+        d_yhat = 2 * (h @ W2 + b2 - y) / X.shape[0]
+        d_pre = d_yhat[:, None] * W2[None, :] * h
+        return d_pre.T @ X, d_pre.sum(0), h.T @ d_yhat, d_yhat.sum()
+    return [transposed(), matches("activation_for_derivative", tanh_for_derivative),
+            scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0)]
+
+
+DIAGNOSES = {"linear_mse_grad": linear_diagnoses, "sigmoid_neuron_grad": sigmoid_diagnoses,
+             "matrix_mse_grad": matrix_diagnoses, "two_layer_grads": two_layer_diagnoses}
+
+make_case = case_factory(TOPIC, DIAGNOSES)
+
+
 # -- value checks -------------------------------------------------------------
 
 @pytest.mark.grades(TOPIC, "linear_mse_grad")
 @given(raw=linear_cases())
 def test_linear_mse_grad_matches_autograd(student, device, dtype, raw):
     """(dL/dw, dL/db) equal torch autograd's, as two 0-d tensors."""
-    case = Case(student, TOPIC, "linear_mse_grad", *to_args(raw, dtype, device))
+    case = make_case(student, "linear_mse_grad", to_args(raw, dtype, device))
     case.expect_tensors(case.run().value, linear_ref(*case.args), ("dL/dw", "dL/db"))
 
 
@@ -90,7 +129,7 @@ def test_linear_mse_grad_matches_autograd(student, device, dtype, raw):
 ])
 def test_linear_mse_grad_worked_examples(student, device, raw, expected):
     """The curriculum's worked examples."""
-    case = Case(student, TOPIC, "linear_mse_grad", *to_args(raw, torch.float32, device))
+    case = make_case(student, "linear_mse_grad", to_args(raw, torch.float32, device))
     want = tuple(torch.tensor(v, device=device) for v in expected)
     case.expect_tensors(case.run().value, want, ("dL/dw", "dL/db"))
 
@@ -99,7 +138,7 @@ def test_linear_mse_grad_worked_examples(student, device, raw, expected):
 @given(raw=sigmoid_cases())
 def test_sigmoid_neuron_grad_matches_autograd(student, device, dtype, raw):
     """dE/dw equals torch autograd's, shape (d,)."""
-    case = Case(student, TOPIC, "sigmoid_neuron_grad", *to_args(raw, dtype, device))
+    case = make_case(student, "sigmoid_neuron_grad", to_args(raw, dtype, device))
     case.expect_tensor(case.run().value, sigmoid_ref(*case.args), "dE/dw")
 
 
@@ -107,7 +146,7 @@ def test_sigmoid_neuron_grad_matches_autograd(student, device, dtype, raw):
 @given(raw=matrix_cases())
 def test_matrix_mse_grad_matches_autograd(student, device, dtype, raw):
     """dL/dw equals torch autograd's, shape (d,)."""
-    case = Case(student, TOPIC, "matrix_mse_grad", *to_args(raw, dtype, device))
+    case = make_case(student, "matrix_mse_grad", to_args(raw, dtype, device))
     case.expect_tensor(case.run().value, matrix_ref(*case.args), "dL/dw")
 
 
@@ -115,7 +154,7 @@ def test_matrix_mse_grad_matches_autograd(student, device, dtype, raw):
 @given(raw=two_layer_cases())
 def test_two_layer_grads_matches_autograd(student, device, dtype, raw):
     """All four gradients equal torch autograd's, each shaped like its parameter."""
-    case = Case(student, TOPIC, "two_layer_grads", *to_args(raw, dtype, device))
+    case = make_case(student, "two_layer_grads", to_args(raw, dtype, device))
     case.expect_tensors(case.run().value, two_layer_ref(*case.args),
                         ("dL/dW1", "dL/db1", "dL/dW2", "dL/db2"))
 
@@ -134,6 +173,5 @@ SAMPLE_ARGS = {name: (lambda device, s=s: s().map(lambda raw: to_args(raw, torch
 
 test_no_autograd = rule_check(
     TOPIC, SAMPLE_ARGS, "autograd_used",
-    "used autograd (backward(), torch.autograd or torch.func); this exercise asks you to "
-    "derive the gradient by hand with the chain rule", "autograd_in_manual")
+    "rule.autograd_in_manual", "autograd_in_manual")
 test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)

@@ -8,9 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import few_examples
+from checks.diagnose import matches, raised, scaled, when
 from checks.expect import Case, tensor
 from checks.graphs import dtype_name, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import floats, matrices, vectors
+from gradkit.i18n import text
 
 TOPIC = "retain_graph"
 
@@ -29,6 +31,8 @@ def twice_graphs(draw):
 def _backward_twice(case: Case, z: int):
     nodes = case.build()
     (grad,) = torch.autograd.grad(nodes[z], nodes[0])
+    case.diagnoses = [scaled("single_backward", 0.5),
+                      raised("graph_freed", "backward through the graph a second time")]
     case.expect_tensor(case.run().value, 2 * grad, "x.grad")
 
 
@@ -69,6 +73,9 @@ def test_two_losses_grads_each_its_own(student, device, dtype, nodes):
     built = case.build()
     expected = (torch.autograd.grad(built[4], built[0], retain_graph=True)[0],
                 torch.autograd.grad(built[6], built[0])[0])
+    case.diagnoses = [matches("grads_accumulated", lambda: (expected[0], expected[0] + expected[1])),
+                      matches("grad_aliased", lambda: (expected[1], expected[1])),
+                      raised("graph_freed", "backward through the graph a second time")]
     case.expect_tensors(case.run().value, expected, ("dloss1/dW", "dloss2/dW"))
 
 
@@ -83,8 +90,16 @@ def second_derivative_ref(coeffs: torch.Tensor, x: torch.Tensor):
     return total.to(x.dtype).to(x.device), scale
 
 
+def first_derivative(coeffs: torch.Tensor, x: torch.Tensor):
+    return sum((k * coeffs[k] * x ** (k - 1) for k in range(1, len(coeffs))), torch.zeros_like(x))
+
+
 def _second_derivative(case: Case):
-    expected, scale = second_derivative_ref(*case.args)
+    coeffs, x = case.args
+    expected, scale = second_derivative_ref(coeffs, x)
+    case.diagnoses = [
+        matches("first_for_second", lambda: first_derivative(coeffs, x)),
+        when("nan_at_zero", lambda got, want: bool(torch.isnan(got.cpu()[x.cpu() == 0]).any()))]
     case.expect_tensor(case.run().value, expected, "p''(x)", scale=scale)
 
 
@@ -127,6 +142,4 @@ def test_second_derivative_uses_autograd(student, device, poly):
     case = Case(student, TOPIC, "second_derivative", tensor(coeffs, torch.float64, device),
                 tensor(xs, torch.float64, device))
     if not case.run().facts.get("autograd_used"):
-        case.fail("never ran autograd; this exercise asks for p'' from autograd: "
-                  "torch.autograd.grad(..., create_graph=True), then differentiate again",
-                  misconception="no_autograd_for_second")
+        case.fail(text("rule.no_autograd_for_second"), misconception="no_autograd_for_second")

@@ -28,7 +28,7 @@ def recv(sock: socket.socket, timeout: float | None = None, device_map=None) -> 
     deadline = None if timeout is None else time.monotonic() + timeout
     (size,) = struct.unpack(">Q", _read_exactly(sock, 8, deadline))
     if size > wire.MAX_FRAME_BYTES + wire.MAX_HEADER_BYTES + 4:
-        raise wire.WireError("the result is too large (over 64 MB)")
+        raise wire.WireError("wire.too_large", mb=wire.MAX_FRAME_BYTES >> 20)
     return wire.decode(_read_exactly(sock, size, deadline), device_map)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from . import catalog, describe
 from .results import FAILED, PASSED, SKIPPED, CheckResult
+from .i18n import text
 from .verdicts import STUDENT_ERRORS, CheckFailure
 
 
@@ -83,10 +84,11 @@ def _explain(result: CheckResult, exc: BaseException | None) -> None:
         result.call = exc.call
         result.inputs = describe.inputs(exc.inputs)
         result.error_kind = exc.kind
+        result.misconception = exc.misconception
     else:
         # Anything else is the grader's own fault; say so rather than blame the student.
         result.error_kind = "harness"
-        result.message = f"the check itself failed ({type(exc).__name__}: {exc}); please report this"
+        result.message = text("error.check_failed", detail=f"{type(exc).__name__}: {exc}")
 
 
 def _unwrap(exc):

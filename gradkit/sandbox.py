@@ -15,6 +15,7 @@ import signal
 import socket
 
 from . import channel, wire
+from .i18n import text
 from .verdicts import FatalStudentError, student_error
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -113,6 +114,22 @@ class Reply:
         return self.facts.get("mutated", [])
 
 
+def render_error(err: dict) -> str:
+    """The worker's report of what went wrong, in the run's language. The worker is
+    where student code runs, so anything unexpected here is shown plainly, not trusted."""
+    params = err.get("params") if isinstance(err.get("params"), dict) else {}
+    params = {k: v for k, v in params.items() if isinstance(k, str)}
+    where = params.pop("where", None)
+    try:
+        message = text(str(err.get("key")), **params)
+    except (KeyError, IndexError, ValueError):
+        return f"{err.get('kind')}: {params}"[:600]
+    if isinstance(where, dict):
+        code = f": {where.get('code')}" if where.get("code") else ""
+        message += text("error.where", file=where.get("file"), line=where.get("line"), code=code)
+    return message
+
+
 class Submission:
     """A submission folder, called function by function through a worker.
 
@@ -160,7 +177,7 @@ class Submission:
         path = self.locate(module)
         if path is None:
             raise self._broken(key, student_error(
-                "missing_module", f"the submission has no {module}.py", call=label))
+                "missing_module", text("error.missing_module", module=module), call=label))
         message = {"op": "call", "path": path, "module": module, "function": function,
                    "args": list(args), "leaves": list(leaves)}
         if graph is not None:
@@ -169,9 +186,8 @@ class Submission:
             message["vjp"] = vjp
         reply = self._exchange(message, key, label)
         if not reply.get("ok"):
-            err = reply.get("error") or {}
-            error = student_error(str(err.get("kind", "exception")),
-                                  str(err.get("message", "failed")), call=label)
+            err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            error = student_error(str(err.get("kind", "exception")), render_error(err), call=label)
             raise self._broken(key, error) if isinstance(error, FatalStudentError) else error
         facts = reply.get("facts")
         return Reply(reply.get("value"), facts if isinstance(facts, dict) else {})
@@ -185,24 +201,22 @@ class Submission:
             reply = worker.request(message, self.timeout)
             if isinstance(reply, dict):
                 return reply
-            raise wire.WireError("malformed frame")
+            raise wire.WireError("wire.malformed", detail="not a message")
         except channel.ChannelTimeout:
             self._drop_worker()
-            seconds = f"{self.timeout:g}"
             raise self._broken(key, student_error(
-                "timeout", f"took longer than {seconds} s (an endless loop, or far too much work?)",
-                call=label)) from None
+                "timeout", text("error.timeout", seconds=f"{self.timeout:g}"), call=label)) from None
         except (channel.ChannelClosed, OSError):
             tail = worker.output_tail().strip()
             self._drop_worker()
-            hint = f" Its last output: {tail[-300:]}" if tail else ""
+            hint = text("error.crash_tail", output=tail[-300:]) if tail else ""
             raise self._broken(key, student_error(
-                "crash", "the process running your code stopped before answering "
-                "(os._exit, a crash, or a kill)." + hint, call=label)) from None
+                "crash", text("error.crash", tail=hint), call=label)) from None
         except wire.WireError as exc:
             self._drop_worker()
             raise self._broken(key, student_error(
-                "bad_return", f"the answer could not be read: {exc}", call=label)) from None
+                "bad_return", text("error.bad_return", detail=exc.student_text()),
+                call=label)) from None
 
     def _broken(self, key, error: FatalStudentError) -> FatalStudentError:
         self.broken[key] = error

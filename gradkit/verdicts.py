@@ -33,6 +33,7 @@ class _CouldNotAnswer:
         self.message = message
         self.call = call
         self.inputs = inputs
+        self.misconception = None  # set by a check that recognises the error
 
 
 class StudentError(_CouldNotAnswer, Exception):

@@ -38,7 +38,17 @@ DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 
 class WireError(ValueError):
-    """A value that cannot cross the boundary; the message is for students."""
+    """A value that cannot cross the boundary. ``key``/``params`` name the
+    catalog message a student reads; ``str()`` is its English text."""
+
+    def __init__(self, key: str, **params):
+        from .i18n import text
+        self.key, self.params = key, params
+        super().__init__(text(key, "en", **params))
+
+    def student_text(self) -> str:
+        from .i18n import text
+        return text(self.key, **self.params)
 
 
 def type_name(value) -> str:
@@ -55,13 +65,13 @@ class _Encoder:
     def encode(self, value, depth=0):
         self.items += 1
         if self.items > MAX_ITEMS:
-            raise WireError(f"the result holds more than {MAX_ITEMS} values")
+            raise WireError("wire.too_many", n=MAX_ITEMS)
         if depth > MAX_DEPTH:
-            raise WireError(f"the result is nested more than {MAX_DEPTH} levels deep")
+            raise WireError("wire.too_deep", n=MAX_DEPTH)
         # bool before int: bool is a subclass of int.
         if value is None or type(value) is bool or type(value) is str:
             if type(value) is str and len(value) > MAX_STR:
-                raise WireError("the result holds a string that is too long")
+                raise WireError("wire.long_string")
             return value
         if type(value) is int:
             return {"t": "int", "v": str(value)} if abs(value) > 2**53 else value
@@ -72,23 +82,21 @@ class _Encoder:
             return {"t": type(value).__name__, "v": enc}
         if type(value) is dict:
             if not all(type(k) is str for k in value):
-                raise WireError("the result is a dict whose keys are not all strings")
+                raise WireError("wire.dict_keys")
             return {"t": "dict", "v": {k: self.encode(v, depth + 1) for k, v in value.items()}}
         if type(value) is torch.Tensor or isinstance(value, torch.nn.Parameter):
             return self._tensor(value)
-        raise WireError(f"the result holds a value of type {type_name(value)}, "
-                        "which the grader does not accept (return tensors, numbers, "
-                        "bools, strings, lists or tuples)")
+        raise WireError("wire.type", type=type_name(value))
 
     def _tensor(self, t: torch.Tensor):
         if t.layout != torch.strided:
-            raise WireError(f"the result holds a {t.layout} tensor; return a dense tensor")
+            raise WireError("wire.layout", layout=str(t.layout))
         if t.dtype not in DTYPE_NAMES:
-            raise WireError(f"the result holds a tensor of dtype {t.dtype}, which is not supported")
+            raise WireError("wire.dtype", dtype=str(t.dtype))
         data = t.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
         self.size += len(data)
         if self.size > MAX_FRAME_BYTES:
-            raise WireError("the result is too large (over 64 MB of tensor data)")
+            raise WireError("wire.too_large", mb=MAX_FRAME_BYTES >> 20)
         self.blobs.append(data)
         return {
             "t": "tensor",
@@ -108,7 +116,7 @@ def encode(message: dict) -> bytes:
     header = json.dumps({"body": body, "blobs": [len(b) for b in enc.blobs]},
                         ensure_ascii=True, allow_nan=False).encode()
     if len(header) > MAX_HEADER_BYTES:
-        raise WireError("the result is too large")
+        raise WireError("wire.too_large", mb=MAX_FRAME_BYTES >> 20)
     return struct.pack(">I", len(header)) + header + b"".join(enc.blobs)
 
 
@@ -128,11 +136,11 @@ class _Decoder:
 
     def decode(self, node, depth=0):
         if depth > MAX_DEPTH + 2:
-            raise WireError("malformed frame: nested too deep")
+            raise WireError("wire.malformed", detail="nested too deep")
         if node is None or type(node) in (bool, int, float, str):
             return node
         if type(node) is not dict or "t" not in node:
-            raise WireError("malformed frame")
+            raise WireError("wire.malformed", detail="bad structure")
         kind = node["t"]
         if kind == "int":
             return int(node["v"])
@@ -145,20 +153,20 @@ class _Decoder:
             return {str(k): self.decode(v, depth + 1) for k, v in _expect(node["v"], dict).items()}
         if kind == "tensor":
             return self._tensor(node)
-        raise WireError(f"malformed frame: unknown kind {kind!r}")
+        raise WireError("wire.malformed", detail=f"unknown kind {kind!r}")
 
     def _tensor(self, node):
         dtype = DTYPES.get(node.get("dtype"))
         shape = _expect(node.get("shape"), list)
         blob = _expect(node.get("blob"), int)
         if dtype is None or not all(type(s) is int and s >= 0 for s in shape):
-            raise WireError("malformed frame: bad tensor header")
+            raise WireError("wire.malformed", detail="bad tensor header")
         if not 0 <= blob < len(self.blobs):
-            raise WireError("malformed frame: bad blob index")
+            raise WireError("wire.malformed", detail="bad blob index")
         data = self.blobs[blob]
         itemsize = torch.empty((), dtype=dtype).element_size()
         if len(data) != math.prod(shape) * itemsize:
-            raise WireError("malformed frame: tensor size does not match its shape")
+            raise WireError("wire.malformed", detail="tensor size does not match its shape")
         flat = torch.frombuffer(bytearray(data), dtype=torch.uint8) if len(data) else \
             torch.empty(0, dtype=torch.uint8)
         t = flat.view(dtype).reshape(shape)
@@ -174,7 +182,7 @@ class _Decoder:
 
 def _expect(value, kind):
     if type(value) is not kind:
-        raise WireError("malformed frame")
+        raise WireError("wire.malformed", detail="bad structure")
     return value
 
 
@@ -186,20 +194,20 @@ def decode(frame: bytes, device_map=None) -> dict:
     ``device_map`` says where to put a tensor the sender had on a given device.
     """
     if len(frame) < 4:
-        raise WireError("malformed frame: too short")
+        raise WireError("wire.malformed", detail="too short")
     (hlen,) = struct.unpack(">I", frame[:4])
     if hlen > MAX_HEADER_BYTES or 4 + hlen > len(frame):
-        raise WireError("malformed frame: bad header length")
+        raise WireError("wire.malformed", detail="bad header length")
     try:
         header = json.loads(frame[4:4 + hlen].decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError("malformed frame: header is not JSON") from exc
+        raise WireError("wire.malformed", detail="header is not JSON") from exc
     if type(header) is not dict:
-        raise WireError("malformed frame")
+        raise WireError("wire.malformed", detail="bad structure")
     sizes = _expect(header.get("blobs"), list)
     view = memoryview(frame)[4 + hlen:]
     if not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) != len(view):
-        raise WireError("malformed frame: blob sizes do not add up")
+        raise WireError("wire.malformed", detail="blob sizes do not add up")
     blobs, pos = [], 0
     for s in sizes:
         blobs.append(view[pos:pos + s])

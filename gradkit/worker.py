@@ -42,11 +42,11 @@ def serve(sock, output_path: str) -> None:
         try:
             reply = _handle(request, modules, watches)
         except BaseException as exc:  # a harness bug must still produce an answer
-            reply = _error("harness", f"the grader's harness failed: {exc!r}")
+            reply = _error("harness", detail=repr(exc))
         try:
             channel.send(sock, reply)
         except wire.WireError as exc:
-            channel.send(sock, _error("bad_return", str(exc)))
+            channel.send(sock, _error("bad_return", key=exc.key, **exc.params))
         except OSError:
             os._exit(0)
 
@@ -78,8 +78,10 @@ def _truncate_output() -> None:
     os.lseek(1, 0, os.SEEK_SET)
 
 
-def _error(kind: str, message: str, **extra) -> dict:
-    return {"ok": False, "error": {"kind": kind, "message": message, **extra}}
+def _error(kind: str, key: str | None = None, **params) -> dict:
+    """What went wrong: a kind, and the catalog message (``key``, default
+    ``error.<kind>``) with its parameters; the grader renders it in the run's language."""
+    return {"ok": False, "error": {"kind": kind, "key": key or f"error.{kind}", "params": params}}
 
 
 def _handle(request: dict, modules: dict, watches: dict) -> dict:
@@ -87,17 +89,16 @@ def _handle(request: dict, modules: dict, watches: dict) -> dict:
     if op == "ping":
         return {"ok": True}
     if op != "call":
-        return _error("harness", f"unknown request {op!r}")
+        return _error("harness", detail=f"unknown request {op!r}")
     module = _load(request["path"], request["module"], modules)
     if isinstance(module, dict):
         return module
     fn = getattr(module, request["function"], None)
     if fn is None:
-        return _error("missing_function",
-                      f"{request['module']}.py has no function named {request['function']}")
+        return _error("missing_function", module=request["module"], function=request["function"])
     if not callable(fn):
-        return _error("missing_function",
-                      f"{request['module']}.{request['function']} is not a function")
+        return _error("missing_function", "error.not_callable", module=request["module"],
+                      function=request["function"])
     return _call(fn, request, watches)
 
 
@@ -109,9 +110,7 @@ def _load(path: str, name: str, modules: dict):
             source = fh.read()
         code = compile(source, path, "exec")
     except SyntaxError as exc:
-        return _error("syntax_error",
-                      f"{os.path.basename(path)} has a syntax error on line {exc.lineno}: {exc.msg}",
-                      line=exc.lineno)
+        return _error("syntax_error", file=os.path.basename(path), line=exc.lineno, msg=exc.msg)
     folder = os.path.dirname(path)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -122,8 +121,7 @@ def _load(path: str, name: str, modules: dict):
         exec(code, module.__dict__)
     except BaseException as exc:
         sys.modules.pop(name, None)
-        return _error("import_error", f"importing {os.path.basename(path)} failed: "
-                      f"{_describe(exc, folder)}")
+        return _error("import_error", file=os.path.basename(path), **_describe(exc, folder))
     modules[path] = module
     return module
 
@@ -139,15 +137,15 @@ def _call(fn, request: dict, watches: dict) -> dict:
     try:
         value = fn(*args)
     except NotImplementedError as exc:
-        return _error("not_implemented", str(exc) or "not implemented yet")
+        return _error("not_implemented", detail=str(exc) or f"{fn.__name__} is not implemented yet")
     except SystemExit as exc:
-        return _error("exit", f"called sys.exit({exc.code!r}) instead of returning")
+        return _error("exit", code=repr(exc.code))
     except Exception as exc:
         if _output_flooded():
             return _flood_error()
-        return _error("exception", _describe(exc, folder), type=type(exc).__name__)
+        return _error("exception", **_describe(exc, folder))
     except BaseException as exc:
-        return _error("base_exception", _describe(exc, folder), type=type(exc).__name__)
+        return _error("base_exception", **_describe(exc, folder))
     if _output_flooded():
         return _flood_error()
     facts = {
@@ -221,8 +219,7 @@ def _output_flooded() -> bool:
 
 
 def _flood_error() -> dict:
-    return _error("output_flood", f"printed more than {OUTPUT_CAP_BYTES // (1 << 20)} MB of "
-                  "output in one call; remove the print statements inside loops")
+    return _error("output_flood", mb=OUTPUT_CAP_BYTES // (1 << 20))
 
 
 def _same_values(a, b) -> bool:
@@ -230,15 +227,16 @@ def _same_values(a, b) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
 
 
-def _describe(exc: BaseException, folder: str) -> str:
-    """One line: the exception and where in the student's files it came from."""
-    where = ""
+def _describe(exc: BaseException, folder: str) -> dict:
+    """The exception in one line, and where in the student's files it came from."""
+    where = None
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith(folder + os.sep):
-            where = f" (in {os.path.basename(frame.filename)}, line {frame.lineno}" + (
-                f": {frame.line.strip()}" if frame.line else "") + ")"
+            where = {"file": os.path.basename(frame.filename), "line": frame.lineno,
+                     "code": frame.line.strip() if frame.line else ""}
             break
     text = str(exc)
     if len(text) > 500:
         text = text[:500] + "..."
-    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+    return {"detail": f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
+            "where": where}

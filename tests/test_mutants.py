@@ -3,7 +3,7 @@ else, and every check in checks/ is shown to fail on at least one of them."""
 
 import pytest
 
-from gradkit import catalog
+from gradkit import catalog, i18n
 from tests.kit import all_mutants
 
 MUTANTS = all_mutants()
@@ -35,6 +35,22 @@ def test_mutant_loses_points_only_where_it_breaks(graded, mutant):
             assert all(c.error_kind != "harness" for c in fn.failed), fn.failed[0].message
         else:
             assert fn.score == fn.max_score, f"{mutant.name} also cost {fn.function}"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_gets_its_declared_misconception_in_both_languages(graded, mutant):
+    result = graded[f"mutant/{mutant.name}"]
+    named = {c.misconception for f in result.functions for c in f.failed}
+    assert mutant.misconception in named, f"{mutant.name}: the report names {named}"
+    for lang in i18n.LANGS:
+        assert i18n.misconception(mutant.misconception, lang)
+
+
+def test_every_failing_check_carries_a_misconception_field(graded):
+    for name, result in graded.items():
+        for check in result.to_dict()["functions"]:
+            for c in check["checks"]:
+                assert "misconception" in c, name
 
 
 def test_every_check_fails_on_some_mutant(graded):
