@@ -14,7 +14,7 @@ $(BIN)/gradkit: pyproject.toml
 	@touch $@
 
 check: setup
-	$(BIN)/gradkit check --target exercises
+	$(BIN)/gradkit check --target exercises --html report
 
 test: setup
 	$(BIN)/python -m pytest -q tests

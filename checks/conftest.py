@@ -11,6 +11,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, register_random, settings
 
+from gradkit.i18n import text
+
 
 class _TorchRandom:
     """torch's default (CPU) generator seen as a random.Random for hypothesis.
@@ -44,7 +46,7 @@ settings.register_profile(
 )
 settings.load_profile("grading")
 
-NO_CUDA = "CUDA checks skipped: no CUDA GPU on this machine"
+NO_CUDA = text("note.no_cuda")
 DEVICES = [
     pytest.param("cpu", id="cpu"),
     pytest.param("cuda", id="cuda",

@@ -60,11 +60,12 @@ class Case:
             args[index] = recipes.pick(nodes, ref)
         return args
 
-    def run(self, leaves=(), vjp=None):
+    def run(self, leaves=(), vjp=None, draw=False):
         try:
             return self.student.call(self.topic, self.function, self.args, leaves=leaves,
                                      graph=self.graph, bind=self.bind if self.graph else None,
-                                     vjp=vjp, label=self.label)
+                                     vjp=vjp, draw=list(self.inputs) if draw else None,
+                                     label=self.label)
         except STUDENT_ERRORS as exc:
             exc.inputs = self.shown
             exc.misconception = first_error_match(self.diagnoses, exc.message)

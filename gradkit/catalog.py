@@ -85,3 +85,11 @@ def function(topic_name: str, name: str) -> Function:
 
 def all_functions() -> list[Function]:
     return [fn for t in TOPICS for fn in t.functions]
+
+
+def find(name: str) -> Function:
+    """A function by its name alone (names are unique across topics)."""
+    for fn in all_functions():
+        if fn.name == name:
+            return fn
+    raise KeyError(name)

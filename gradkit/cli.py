@@ -1,4 +1,4 @@
-"""gradkit's command line: check (students), grade (LMS and scripts), list."""
+"""gradkit's command line: check (students), grade (LMS and scripts), hint, list."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from . import catalog
+from . import catalog, i18n
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_GRADING_ERROR = 0, 1, 2
 
@@ -17,6 +17,10 @@ def main(argv=None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_GRADING_ERROR
+    try:
+        i18n.set_language(i18n.detect(getattr(args, "lang", None)))
+    except ValueError as exc:
+        parser.error(str(exc))
     return args.run(args)
 
 
@@ -24,67 +28,141 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradkit", description="Autograd exercises, graded by property checks against torch.")
     sub = parser.add_subparsers(dest="command")
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=i18n.LANGS,
+                      help="language of the feedback (default: $GRADKIT_LANG, else the locale)")
 
-    check = sub.add_parser("check", help="grade your exercises and explain what failed")
+    check = sub.add_parser("check", parents=[lang], help="grade your exercises and explain what failed")
     check.add_argument("topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
     check.add_argument("--target", default="exercises", help="the folder to grade (default: exercises)")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
+    check.add_argument("--html", metavar="DIR", help="also write an HTML report to DIR/index.html")
+    check.add_argument("--watch", action="store_true", help="grade again whenever a file changes")
+    check.add_argument("--watch-rounds", type=int, help=argparse.SUPPRESS)  # for tests
     check.set_defaults(run=_check)
 
-    grade = sub.add_parser("grade", help="grade a submission folder into a results file")
+    grade = sub.add_parser("grade", parents=[lang], help="grade a submission folder into a results file")
     grade.add_argument("folder", help="the submission folder")
     grade.add_argument("--json", required=True, metavar="OUT", help="where to write the results")
     grade.add_argument("--topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
     grade.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
+    grade.add_argument("--html", metavar="DIR", help="also write an HTML report to DIR/index.html")
     grade.set_defaults(run=_grade)
 
-    lst = sub.add_parser("list", help="list topics, functions and points")
+    hint = sub.add_parser("hint", parents=[lang], help="show the next hint for a function")
+    hint.add_argument("function", help="the function, e.g. linear_mse_grad")
+    hint.add_argument("--reset", action="store_true", help="start again from the first hint")
+    hint.set_defaults(run=_hint)
+
+    lst = sub.add_parser("list", parents=[lang], help="topics, functions, points and your progress")
     lst.set_defaults(run=_list)
     return parser
 
 
 def _check(args) -> int:
-    from .reporters import terminal
+    from . import rerun
+
+    outcome = {"code": EXIT_OK}
+
+    def once():
+        outcome["code"] = _check_once(args)
+
+    if not args.watch:
+        once()
+        return outcome["code"]
+    print(i18n.text("watch.waiting", target=args.target), flush=True)
+    rerun.watch(args.target, once,
+                lambda files: print("\n" + i18n.text("watch.regrading", file=", ".join(
+                    os.path.relpath(f, args.target) for f in files)), flush=True),
+                rounds=args.watch_rounds)
+    return outcome["code"]
+
+
+def _check_once(args) -> int:
+    from . import progress, render
+    from .reporters import html_report, terminal
     from .runner import GradingError, grade
 
     try:
-        result = grade(args.target, args.topics, timeout=args.timeout)
+        result = grade(args.target, args.topics, timeout=args.timeout, pictures=True)
     except GradingError as exc:
         print(f"gradkit: {exc}", file=sys.stderr)
         return EXIT_GRADING_ERROR
-    terminal.render(result, target=args.target)
+    progress.save_scores(result)
+    page = html_report.write(result, args.html) if args.html else None
+    terminal.render(result, target=args.target, html=page)
+    if not render.dot_available():
+        print(i18n.text("report.no_dot"))
+    sys.stdout.flush()
     return EXIT_OK if result.all_passed else EXIT_FAILED_CHECKS
 
 
 def _grade(args) -> int:
-    from .reporters import json_report
+    from .reporters import html_report, json_report
     from .results import GradeResult
     from .runner import GradingError, grade
 
     try:
-        result = grade(args.folder, args.topics, timeout=args.timeout)
+        result = grade(args.folder, args.topics, timeout=args.timeout, pictures=bool(args.html))
     except GradingError as exc:
         # Even when grading cannot run, the LMS gets a valid results file saying why.
         failed = GradeResult(submission=os.path.abspath(args.folder), functions=[],
-                             notes=[f"grading could not run: {exc}"])
+                             notes=[f"grading could not run: {exc}"], language=i18n.language())
         json_report.write(failed, args.json)
         print(f"gradkit: {exc}", file=sys.stderr)
         return EXIT_GRADING_ERROR
     json_report.write(result, args.json)
+    if args.html:
+        html_report.write(result, args.html)
     print(f"{result.score:g} / {result.max_score:g} written to {args.json}")
     return EXIT_OK
 
 
+def _hint(args) -> int:
+    from . import progress
+
+    try:
+        catalog.find(args.function)
+    except KeyError:
+        print(i18n.text("hint.unknown", function=args.function), file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    hints = i18n.hints(args.function)
+    index = progress.next_hint(args.function, len(hints), reset=args.reset)
+    if index is None:
+        print(i18n.text("hint.all_seen", function=args.function))
+        return EXIT_OK
+    print(i18n.text("hint.header", n=index + 1, total=len(hints), function=args.function))
+    print(hints[index])
+    return EXIT_OK
+
+
 def _list(args) -> int:
+    from . import progress
+
+    scores = progress.scores()
     total = 0.0
     for topic in catalog.TOPICS:
         points = sum(f.points for f in topic.functions)
         total += points
-        print(f"{topic.name} — {topic.title} ({topic.title_zh}), {points:g} points")
+        earned = sum(scores.get(f"{topic.name}.{f.name}", [0])[0] for f in topic.functions)
+        seen = any(f"{topic.name}.{f.name}" in scores for f in topic.functions)
+        state = ("list.done" if earned >= points else "list.partly" if earned > 0
+                 else "list.not_started")
+        bar = _bar(earned / points if points else 0.0)
+        progress_text = f"  {bar} {earned:g}/{points:g} {i18n.text(state)}" if seen else ""
+        print(f"{topic.name} — {topic.title} ({topic.title_zh}), "
+              f"{i18n.text('list.points', points=f'{points:g}')}{progress_text}")
         for fn in topic.functions:
             print(f"    {fn.name}({', '.join(fn.params)})  {fn.points:g}")
-    print(f"total {total:g} points")
+    print(i18n.text("list.total", points=f"{total:g}"))
+    if not scores:
+        print(i18n.text("list.no_progress"))
     return EXIT_OK
+
+
+def _bar(fraction: float, width: int = 20) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "[" + "█" * filled + "·" * (width - filled) + "]"
 
 
 if __name__ == "__main__":

@@ -16,17 +16,33 @@ from .i18n import text
 from .verdicts import STUDENT_ERRORS, CheckFailure
 
 
+class Pictures:
+    """What the picture tests drew, by (topic, function), for the graded topics only."""
+
+    def __init__(self, topics):
+        self.topics = set(topics)
+        self.found: dict[tuple[str, str], dict] = {}
+
+    def store(self, topic: str, function: str, found: dict) -> None:
+        self.found[(topic, function)] = found
+
+
 class GradingPlugin:
     name = "gradkit-grading"
 
-    def __init__(self, submission):
+    def __init__(self, submission, pictures: Pictures | None = None):
         self.submission = submission
+        self.pictures = pictures
         self.results: dict[tuple[str, str], list[CheckResult]] = {}
         self.collection_errors: list[str] = []
 
     @pytest.fixture(scope="session")
     def student(self):
         return self.submission
+
+    @pytest.fixture(scope="session", name="pictures")
+    def pictures_fixture(self):
+        return self.pictures
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "grades(topic, function): the function a check grades")

@@ -41,6 +41,9 @@ class FunctionResult:
     function: str
     max_score: float
     checks: list[CheckResult] = field(default_factory=list)
+    # Drawn for the reports when asked: {"graphs": {"student": d, "reference": d}} with
+    # d = {"text", "dot", "nodes"}, and/or {"curves": {"losses", "paths", "parted_at"}}.
+    pictures: dict | None = None
 
     @property
     def score(self) -> float:
@@ -69,6 +72,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)
     environment: dict = field(default_factory=dict)
     execution_time_s: float = 0.0
+    language: str = "en"  # the language its messages were written in
 
     @property
     def score(self) -> float:
@@ -94,6 +98,7 @@ class GradeResult:
             "max_score": self.max_score,
             "submission": self.submission,
             "execution_time": round(self.execution_time_s, 3),
+            "language": self.language,
             "notes": list(self.notes),
             "environment": dict(self.environment),
             "functions": [
@@ -104,6 +109,7 @@ class GradeResult:
                     "max_score": f.max_score,
                     "status": f.status,
                     "checks": [_check_dict(c) for c in f.checks],
+                    **({"pictures": f.pictures} if f.pictures else {}),
                 }
                 for f in self.functions
             ],
@@ -119,9 +125,11 @@ class GradeResult:
                 c.pop("passed", None)
                 c["duration_s"] = c.pop("duration", 0.0)
                 checks.append(CheckResult(**c))
-            functions.append(FunctionResult(f["topic"], f["function"], f["max_score"], checks))
+            functions.append(FunctionResult(f["topic"], f["function"], f["max_score"], checks,
+                                            f.get("pictures")))
         return cls(data.get("submission", ""), functions, data.get("notes", []),
-                   data.get("environment", {}), data.get("execution_time", 0.0))
+                   data.get("environment", {}), data.get("execution_time", 0.0),
+                   data.get("language", "en"))
 
 
 def _check_dict(c: CheckResult) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from . import catalog
+from . import catalog, i18n
 from .results import FunctionResult, GradeResult
 from .sandbox import DEFAULT_TIMEOUT_S, Submission, Zygote
 
@@ -36,9 +36,17 @@ def resolve_topics(topics) -> list[str]:
     return list(dict.fromkeys(topics))
 
 
-def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S) -> GradeResult:
+def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
+          lang: str | None = None, pictures: bool = False) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
-    when grading itself cannot run; anything the submission does is a result."""
+    when grading itself cannot run; anything the submission does is a result.
+
+    ``lang``: the language of every message (default: the one already set).
+    ``pictures``: also draw each graph function's graph, the student's and the
+    reference's, and the training curves (for the terminal and HTML reports).
+    """
+    if lang:
+        i18n.set_language(lang)
     topics = resolve_topics(topics)
     if not os.path.isdir(folder):
         raise GradingError(f"{folder} is not a folder")
@@ -48,24 +56,25 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S) -> Grade
         with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
             submission = Submission(folder, zygote, scratch, timeout=timeout)
             try:
-                raw = _run_pytest(submission, topics, scratch)
+                raw, drawn = _run_pytest(submission, topics, scratch, pictures)
             finally:
                 submission.close()
     finally:
         zygote.close()
-    result = _assemble(folder, topics, raw)
+    result = _assemble(folder, topics, raw, drawn)
     result.execution_time_s = time.monotonic() - started
     return result
 
 
-def _run_pytest(submission: Submission, topics: list[str], scratch: str) -> dict:
+def _run_pytest(submission: Submission, topics: list[str], scratch: str, pictures: bool):
     import pytest
 
-    from .plugin import GradingPlugin
+    from .plugin import GradingPlugin, Pictures
 
-    plugin = GradingPlugin(submission)
+    plugin = GradingPlugin(submission, Pictures(topics) if pictures else None)
     os.environ["GRADKIT_GRADING"] = "1"
-    args = [str(CHECKS_DIR / f"{t}.py") for t in topics] + [
+    modules = [f"{t}.py" for t in topics] + (["pictures.py"] if pictures else [])
+    args = [str(CHECKS_DIR / m) for m in modules] + [
         "-c", str(CHECKS_DIR / "grading.ini"),
         "--rootdir", str(CHECKS_DIR.parent),
         "--import-mode=importlib", "--assert=plain",
@@ -79,7 +88,7 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str) -> dict
     if plugin.collection_errors or exit_code not in (0, 1):
         detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(exit_code)}"
         raise GradingError(f"the checks could not run:\n{detail}")
-    return plugin.results
+    return plugin.results, plugin.pictures.found if plugin.pictures else {}
 
 
 class _quiet:
@@ -96,19 +105,21 @@ class _quiet:
         sys.stdout, sys.stderr = self.saved
 
 
-def _assemble(folder: str, topics: list[str], raw: dict) -> GradeResult:
+def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict) -> GradeResult:
     functions = []
     for name in topics:
         for fn in catalog.topic(name).functions:
             checks = raw.get((fn.topic, fn.name))
             if not checks:
                 raise GradingError(f"no check grades {fn.topic}.{fn.name}")
-            functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks))
+            functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks,
+                                            pictures=drawn.get((fn.topic, fn.name))))
     notes = sorted({c.message for f in functions for c in f.checks if c.skipped})
     return GradeResult(
         submission=os.path.abspath(folder),
         functions=functions,
         notes=notes,
+        language=i18n.language(),
         environment={
             "torch": torch.__version__.split("+")[0],
             "cuda": torch.cuda.is_available(),

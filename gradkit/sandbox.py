@@ -161,14 +161,16 @@ class Submission:
         return min(matches, key=lambda p: (p.count(os.sep), p)) if matches else None
 
     def call(self, module: str, function: str, args: list, *, leaves=(), graph=None,
-             bind=None, vjp=None, label: str | None = None) -> Reply:
+             bind=None, vjp=None, draw: list[str] | None = None,
+             label: str | None = None) -> Reply:
         """Call ``module.function(*args)`` in the worker.
 
         ``leaves``: argument indices the worker turns into fresh leaves requiring
         grad. ``graph``/``bind``: a recipe (see ``recipes``) the worker builds, and
         which of its nodes become which arguments (``{index: node or [nodes]}``).
         ``vjp``: ``{"wrt": index, "cotangent": tensor}``, to differentiate the
-        returned tensor with that upstream gradient.
+        returned tensor with that upstream gradient. ``draw``: the parameters' names,
+        to have the worker draw the student's graph (``facts["drawing"]``).
         """
         label = label or f"{function}(...)"
         key = (module, function)
@@ -184,6 +186,8 @@ class Submission:
             message.update(graph=graph, bind={str(k): v for k, v in (bind or {}).items()})
         if vjp is not None:
             message["vjp"] = vjp
+        if draw is not None:
+            message.update(draw=True, names=list(draw))
         reply = self._exchange(message, key, label)
         if not reply.get("ok"):
             err = reply.get("error") if isinstance(reply.get("error"), dict) else {}

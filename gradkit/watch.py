@@ -14,6 +14,8 @@ import sys
 import torch
 import torch.autograd.variable
 
+from .graphs import BackwardRoots
+
 
 class _Watch:
     def __init__(self):
@@ -35,11 +37,14 @@ class AutogradWatch(_Watch):
     ``calls`` counts the backward passes (one per micro-batch, say).
     """
 
-    calls = 0
+    def __init__(self):
+        super().__init__()
+        self.reset()
 
     def reset(self, folder: str = "") -> None:
         super().reset(folder)
         self.calls = 0
+        self.roots = BackwardRoots()  # where each backward started: the student's graph
 
     def install(self) -> None:
         holder = torch.autograd.variable.Variable
@@ -54,6 +59,8 @@ class _EngineSpy:
     def run_backward(self, *args, **kwargs):
         self._watch.used = True
         self._watch.calls += 1
+        if args:
+            self._watch.roots.add(args[0])
         return self._engine.run_backward(*args, **kwargs)
 
     def __getattr__(self, name):

@@ -19,7 +19,7 @@ import traceback
 
 import torch
 
-from . import channel, recipes, wire
+from . import channel, graphs, recipes, wire
 from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch
 
 OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failing
@@ -127,7 +127,7 @@ def _load(path: str, name: str, modules: dict):
 
 
 def _call(fn, request: dict, watches: dict) -> dict:
-    args = _arguments(request)
+    args, nodes = _arguments(request)
     leaves = set(request.get("leaves", []))
     before = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
     grads_before = {path: t.grad for path, t in _tensor_args(args)}  # held: identity survives
@@ -157,7 +157,23 @@ def _call(fn, request: dict, watches: dict) -> dict:
     }
     if request.get("vjp"):  # after the facts: the harness's own backward is not the student's
         facts["vjp"] = _vjp(value, args, request["vjp"], folder)
+    if request.get("draw"):
+        facts["drawing"] = _draw(value, args, nodes, request, watches["autograd_used"].roots)
     return {"ok": True, "value": value, "facts": facts}
+
+
+def _draw(value, args: list, nodes: list, request: dict, backward) -> dict:
+    """The student's graph: where their backward passes started, else the graph of
+    what they returned, else the graph they were given."""
+    names = {id(t): recipes.name(i) for i, t in enumerate(nodes)}
+    for name, (path, t) in zip(request.get("names", []), _tensor_args(args)):
+        names.setdefault(id(t), name)
+    roots = backward.roots or graphs.roots_in(value) or graphs.roots_in(
+        [t for _, t in _tensor_args(args)])
+    try:
+        return graphs.drawing(roots, names)
+    except Exception as exc:  # a picture is a courtesy: never fail the call for it
+        return {"text": f"(no picture: {type(exc).__name__})", "dot": "", "nodes": 0}
 
 
 def _arguments(request: dict) -> list:
@@ -165,11 +181,12 @@ def _arguments(request: dict) -> list:
     args = list(request.get("args", []))
     for i in request.get("leaves", []):
         args[i] = args[i].detach().clone().requires_grad_(True)
+    nodes = []
     if request.get("graph") is not None:
         nodes = recipes.build(request["graph"])
         for index, ref in request.get("bind", {}).items():
             args[int(index)] = recipes.pick(nodes, ref)
-    return args
+    return args, nodes
 
 
 def _tensor_args(args: list):

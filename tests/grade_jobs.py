@@ -11,5 +11,6 @@ from gradkit.reporters import json_report
 from gradkit.runner import grade
 
 for job in json.load(open(sys.argv[1])):
-    result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0))
+    result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0),
+                   lang=job.get("lang", "en"), pictures=job.get("pictures", False))
     json_report.write(result, job["out"])

@@ -1,5 +1,6 @@
 """The human report: per topic and function, points and verdict; for the first
-failing check of each function, what went wrong in plain words. Total last."""
+failing check of each function, what went wrong in plain words, the likely
+mistake, where to get a hint, and the student's graph as text. Total last."""
 
 from __future__ import annotations
 
@@ -7,49 +8,78 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import catalog
+from ..i18n import misconception, text
 from ..results import PASSED, FunctionResult, GradeResult
 
 MARK = {PASSED: "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]"}
+SILENT_KINDS = ("not_implemented", "missing_module", "missing_function")
 
 
-def render(result: GradeResult, console: Console | None = None, target: str | None = None) -> None:
+def render(result: GradeResult, console: Console | None = None, target: str | None = None,
+           html: str | None = None) -> None:
+    """``html``: the path of the HTML report written next to this one, if any."""
     console = console or Console(highlight=False, soft_wrap=True)
-    console.print(f"[bold]gradkit[/] · grading {escape(target or result.submission)}")
-    topics = list(dict.fromkeys(f.topic for f in result.functions))
-    for name in topics:
+    lang = result.language
+    console.print(f"[bold]gradkit[/] · {escape(text('report.grading', lang, target=target or result.submission))}")
+    for name in dict.fromkeys(f.topic for f in result.functions):
         topic = catalog.topic(name)
         fns = [f for f in result.functions if f.topic == name]
-        score = sum(f.score for f in fns)
-        total = sum(f.max_score for f in fns)
-        console.print(f"\n[bold]{name}[/] — {topic.title} ({topic.title_zh})  "
-                      f"{_points(score)} / {_points(total)}")
+        score, total = sum(f.score for f in fns), sum(f.max_score for f in fns)
+        title = topic.title_zh if lang == "zh" else f"{topic.title} ({topic.title_zh})"
+        console.print(f"\n[bold]{name}[/] — {title}  {_points(score)} / {_points(total)}")
         for fn in fns:
-            _function(console, fn)
+            _function(console, fn, lang)
     console.print()
     for note in result.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        console.print(f"[dim]{text('report.note', lang)}: {escape(note)}[/]")
+    if html:
+        console.print(text("report.html_written", lang, path=html))
     colour = "green" if result.all_passed else "yellow" if result.score else "red"
-    console.print(f"[bold {colour}]Total: {_points(result.score)} / {_points(result.max_score)}[/]")
+    console.print(f"[bold {colour}]{text('report.total', lang)}: "
+                  f"{_points(result.score)} / {_points(result.max_score)}[/]")
 
 
-def _function(console: Console, fn: FunctionResult) -> None:
+def _function(console: Console, fn: FunctionResult, lang: str) -> None:
     ran = [c for c in fn.checks if not c.skipped]
     passed = sum(c.passed for c in ran)
+    checks = text("report.checks", lang, passed=passed, ran=len(ran))
     console.print(f"  {MARK[fn.status]} {fn.function:<22} {_points(fn.score):>5} / "
-                  f"{_points(fn.max_score):<3}  [dim]{passed}/{len(ran)} checks[/]")
-    failed = fn.failed
-    if not failed:
+                  f"{_points(fn.max_score):<3}  [dim]{escape(checks)}[/]")
+    if not fn.failed:
         return
-    first = failed[0]
-    if first.error_kind in ("not_implemented", "missing_module", "missing_function"):
+    first = fn.failed[0]
+    if first.error_kind in SILENT_KINDS:
         console.print(f"      {escape(first.message)}")
         return
     console.print(f"      [red]{escape(first.name)}[/]: {escape(_strip_call(first))}")
+    graph = (first.inputs or {}).get("graph")
+    if graph:
+        console.print(f"      {text('report.graph', lang)}:")
+        for line in graph.splitlines():
+            console.print(f"        [cyan]{escape(line)}[/]")
     if first.call:
-        console.print(f"      smallest failing input: {escape(first.call)}")
-    if first.expected is not None:
-        console.print(f"      expected: {escape(first.expected)}")
-        console.print(f"      got:      {escape(first.got or '')}")
+        console.print(f"      {text('report.smallest', lang)}: {escape(first.call)}")
+    if first.expected is not None or first.got is not None:
+        console.print(f"      {text('report.expected', lang)}: {escape(first.expected or '')}")
+        console.print(f"      {text('report.got', lang)}:      {escape(first.got or '')}")
+    mid = next((c.misconception for c in fn.failed if c.misconception), None)
+    if mid:
+        console.print(f"      [bold magenta]{text('report.diagnosis', lang)}:[/] "
+                      f"{escape(misconception(mid, lang))}")
+    _graph_text(console, fn, lang)
+    console.print(f"      [dim]{escape(text('report.hint', lang, function=fn.function))}[/]")
+
+
+def _graph_text(console: Console, fn: FunctionResult, lang: str) -> None:
+    drawn = (fn.pictures or {}).get("graphs")
+    if not drawn:
+        return
+    for who, key in (("student", "report.your_graph"), ("reference", "report.reference_graph")):
+        tree = drawn.get(who, {}).get("text")
+        if tree:
+            console.print(f"      {text(key, lang)}:")
+            for line in tree.splitlines()[:12]:
+                console.print(f"        [dim]{escape(line)}[/]")
 
 
 def _strip_call(check) -> str:

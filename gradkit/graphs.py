@@ -1,0 +1,184 @@
+"""Autograd graphs as pictures (DOT, drawn by torchviz) and as text (the grad_fn chain).
+
+Trusted code, used on both sides: the worker draws the student's graph, the
+grader draws the reference's; only the resulting strings cross the boundary.
+torchviz 0.0.3 has traps, each handled here: it imports ``distutils`` (gone
+from Python 3.12 unless setuptools provides it) and warns on every call (both
+silenced, with a fallback writer if the import fails), it recurses once per
+node (graphs past ``MAX_TORCHVIZ_NODES`` use the iterative fallback writer), and
+it reads ``saved_tensors`` of custom Functions, which raises once a backward
+freed them (then the fallback writer is used too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import torch
+
+MAX_TORCHVIZ_NODES = 300
+MAX_TEXT_LINES = 40
+MAX_DOT_CHARS = 90_000
+
+
+def roots_in(value) -> list[torch.Tensor]:
+    """Tensors with a grad_fn inside a returned value (tensor, tuple, list)."""
+    if isinstance(value, torch.Tensor):
+        return [value] if value.grad_fn is not None else []
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in roots_in(v)]
+    return []
+
+
+def _nodes(roots: list[torch.Tensor]) -> list:
+    """Every autograd node reachable from the roots, breadth-first, iteratively."""
+    order, seen = [], set()
+    queue = [r.grad_fn for r in roots if r.grad_fn is not None]
+    while queue:
+        fn = queue.pop(0)
+        if fn in seen:
+            continue
+        seen.add(fn)
+        order.append(fn)
+        queue.extend(p for p, _ in fn.next_functions if p is not None)
+    return order
+
+
+def _label(fn, names: dict) -> str:
+    variable = getattr(fn, "variable", None)
+    if variable is not None:
+        name = names.get(id(variable), "leaf")
+        return f"AccumulateGrad → {name} {tuple(variable.shape)}"
+    return fn.name()
+
+
+def text(roots: list[torch.Tensor], names: dict | None = None) -> str:
+    """The chain of grad_fn names down to the leaves, as an indented tree."""
+    names = names or {}
+    lines, shown = [], set()
+
+    def visit(fn, prefix: str, last: bool, top: bool):
+        if len(lines) >= MAX_TEXT_LINES:
+            return
+        branch = "" if top else ("└─ " if last else "├─ ")
+        again = " (shared, see above)" if fn in shown and getattr(fn, "variable", None) is None \
+            and fn.next_functions else ""
+        lines.append(prefix + branch + _label(fn, names) + again)
+        if again:
+            return
+        shown.add(fn)
+        parents = [p for p, _ in fn.next_functions if p is not None]
+        child_prefix = prefix + ("" if top else ("   " if last else "│  "))
+        for i, parent in enumerate(parents):
+            visit(parent, child_prefix, i == len(parents) - 1, False)
+
+    stack_limit = 200  # deep chains are cut rather than recursed into
+    for root in roots:
+        if root.grad_fn is None:
+            lines.append(f"{names.get(id(root), 'tensor')} {tuple(root.shape)} (no grad_fn)")
+        elif len(_nodes([root])) > stack_limit:
+            lines.append(f"{root.grad_fn.name()} … ({len(_nodes([root]))} nodes)")
+        else:
+            visit(root.grad_fn, "", True, True)
+    if len(lines) >= MAX_TEXT_LINES:
+        lines.append("…")
+    return "\n".join(lines)
+
+
+def dot(roots: list[torch.Tensor], names: dict | None = None) -> str:
+    """DOT source of the graph: torchviz's picture, or the fallback writer's."""
+    if not roots:
+        return ""
+    source = None
+    if len(_nodes(roots)) <= MAX_TORCHVIZ_NODES:
+        source = _torchviz(roots, names or {})
+    if source is None:
+        source = _fallback_dot(roots, names or {})
+    return source if len(source) <= MAX_DOT_CHARS else _fallback_dot(roots[:1], names or {}, 150)
+
+
+def _torchviz(roots, names) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # distutils deprecation, LooseVersion on every call
+        try:
+            from torchviz import make_dot
+        except ImportError:  # Python 3.12+ without setuptools: no distutils
+            return None
+        try:
+            params = {n: t for t in _leaves(roots) if (n := names.get(id(t)))}
+            graph = make_dot(tuple(roots) if len(roots) > 1 else roots[0], params=params or None)
+        except (RuntimeError, RecursionError, AssertionError):
+            return None  # freed saved tensors of a custom Function, or too deep
+    return graph.source
+
+
+def _leaves(roots) -> list[torch.Tensor]:
+    return [fn.variable for fn in _nodes(roots) if getattr(fn, "variable", None) is not None]
+
+
+def _fallback_dot(roots, names, limit: int = MAX_TORCHVIZ_NODES * 4) -> str:
+    """The same picture as torchviz's (grey ops, blue leaves, green outputs), iteratively."""
+    lines = ['digraph {', '\tnode [align=left fontname=monospace fontsize=10 height=0.2 '
+             'ranksep=0.1 shape=box style=filled]']
+    for i, root in enumerate(roots):
+        lines.append(f'\tout{i} [label="{tuple(root.shape)}" fillcolor=darkolivegreen1]')
+        if root.grad_fn is not None:
+            lines.append(f'\t{id(root.grad_fn)} -> out{i}')
+    for fn in _nodes(roots)[:limit]:
+        lines.append(f'\t{id(fn)} [label="{fn.name()}"]')
+        variable = getattr(fn, "variable", None)
+        if variable is not None:
+            label = (names.get(id(variable), "") + " " + str(tuple(variable.shape))).strip()
+            lines.append(f'\tv{id(variable)} [label="{label}" fillcolor=lightblue]')
+            lines.append(f'\tv{id(variable)} -> {id(fn)}')
+        for parent, _ in fn.next_functions:
+            if parent is not None:
+                lines.append(f'\t{id(parent)} -> {id(fn)}')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def drawing(roots: list[torch.Tensor], names: dict | None = None) -> dict:
+    """What the report needs of a graph: its text form and its DOT source."""
+    return {"text": text(roots, names), "dot": dot(roots, names), "nodes": len(_nodes(roots))}
+
+
+class BackwardRoots:
+    """Collects the tensors every backward pass starts from, while installed.
+
+    The worker's autograd watch feeds it; the grader uses ``capture()`` around a
+    reference so both sides' graphs are found the same way.
+    """
+
+    def __init__(self):
+        self.roots: list[torch.Tensor] = []
+
+    def add(self, tensors) -> None:
+        for t in tensors if isinstance(tensors, (tuple, list)) else (tensors,):
+            if isinstance(t, torch.Tensor) and t.grad_fn is not None and len(self.roots) < 8:
+                self.roots.append(t)
+
+
+@contextlib.contextmanager
+def capture():
+    """Record the roots of every backward pass run inside the block (grader side)."""
+    import torch.autograd.variable as variable
+
+    found = BackwardRoots()
+    holder = variable.Variable
+    engine = holder._execution_engine
+
+    class _Spy:
+        def run_backward(self, tensors, *args, **kwargs):
+            found.add(tensors)
+            return engine.run_backward(tensors, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(engine, name)
+
+    holder._execution_engine = _Spy()
+    try:
+        yield found
+    finally:
+        holder._execution_engine = engine
