@@ -126,7 +126,7 @@ def graph_pair(student, function: str) -> dict:
     names.update({id(a): n for n, a in zip(case.inputs, ref_args) if isinstance(a, torch.Tensor)})
     with graphs.capture() as found:
         value = reference(*ref_args)
-    roots = found.roots[:2] or graphs.roots_in(value) or graphs.roots_in(
+    roots = found.roots[:graphs.MAX_ROOTS] or graphs.roots_in(value) or graphs.roots_in(
         [a for a in ref_args if isinstance(a, torch.Tensor)])
     return {"student": mine, "reference": graphs.drawing(roots, names)}
 
@@ -146,7 +146,10 @@ CURVES = {
 
 
 def curve_pair(student, function: str) -> dict:
-    """Loss per step and (w, b) after each step, the student's and the reference's."""
+    """Loss per step and (w, b) after each step, the student's and the reference's.
+
+    The path comes from runs of 1, 2, ... steps (epochs); the losses are those the
+    function itself recorded (gradient_descent) or the full-batch loss at each point."""
     topic, args, steps = CURVES[function]
     start = [float(args[2].reshape(-1)[0]), float(args[3])]
     paths = {"student": [start], "reference": [start]}
@@ -160,11 +163,19 @@ def curve_pair(student, function: str) -> dict:
             paths["student"].append(_point(got))
         except (*STUDENT_ERRORS, TypeError, IndexError, ValueError, RuntimeError):
             break  # the student's path stops where their code stopped giving (w, b)
-    for who in paths:
-        for w, b in paths[who]:
-            X = args[0] if args[0].dim() == 2 else args[0][:, None]
-            losses[who].append(_mse(X, args[1], torch.tensor([w]), torch.tensor(b)))
-    return {"losses": losses, "paths": paths, "parted_at": _parting(paths)}
+    if function == "gradient_descent":
+        losses["reference"] = gd_ref(*args, steps)[2].tolist()
+        try:
+            recorded = Case(student, topic, function, *args, steps).run().value[2]
+            losses["student"] = [float(v) for v in recorded.reshape(-1)]
+        except (*STUDENT_ERRORS, TypeError, IndexError, ValueError, AttributeError):
+            pass
+    else:
+        for who in paths:
+            for w, b in paths[who]:
+                X = args[0] if args[0].dim() == 2 else args[0][:, None]
+                losses[who].append(_mse(X, args[1], torch.tensor([w]), torch.tensor(b)))
+    return {"losses": losses, "paths": paths, "parted_at": _parting(paths, losses)}
 
 
 def _point(value) -> list[float]:
@@ -172,13 +183,22 @@ def _point(value) -> list[float]:
     return [float(w.reshape(-1)[0]), float(b)]
 
 
-def _parting(paths) -> int | None:
-    for step, (mine, ref) in enumerate(zip(paths["student"], paths["reference"])):
-        if any(abs(m - r) > 1e-3 * (1 + abs(r)) for m, r in zip(mine, ref)):
-            return step
-    if len(paths["student"]) < len(paths["reference"]):
-        return len(paths["student"])
+def _parting(paths, losses) -> int | None:
+    """The first step k (1-based) after which the student's run differs from the
+    reference's: its recorded loss at step k, or its (w, b) after k steps."""
+    def differ(a, b):
+        return a is None or b is None or abs(a - b) > 1e-3 * (1 + abs(b))
+    for k in range(1, len(paths["reference"])):
+        mine_loss = _at(losses["student"], k - 1)
+        ref_loss = _at(losses["reference"], k - 1)
+        mine, ref = _at(paths["student"], k), paths["reference"][k]
+        if differ(mine_loss, ref_loss) or mine is None or any(map(differ, mine, ref)):
+            return k
     return None
+
+
+def _at(values, i):
+    return values[i] if i < len(values) else None
 
 
 # -- the picture "checks": run only when the report wants pictures, never graded ----------

@@ -18,6 +18,7 @@ import warnings
 import torch
 
 MAX_TORCHVIZ_NODES = 300
+MAX_ROOTS = 2  # a loop runs many backward passes: the first two show its shape
 MAX_TEXT_LINES = 40
 MAX_DOT_CHARS = 90_000
 

@@ -168,8 +168,8 @@ def _draw(value, args: list, nodes: list, request: dict, backward) -> dict:
     names = {id(t): recipes.name(i) for i, t in enumerate(nodes)}
     for name, (path, t) in zip(request.get("names", []), _tensor_args(args)):
         names.setdefault(id(t), name)
-    roots = backward.roots or graphs.roots_in(value) or graphs.roots_in(
-        [t for _, t in _tensor_args(args)])
+    roots = backward.roots[:graphs.MAX_ROOTS] or graphs.roots_in(value) or graphs.roots_in(
+        [t for _, t in _tensor_args(args)])[:1]
     try:
         return graphs.drawing(roots, names)
     except Exception as exc:  # a picture is a courtesy: never fail the call for it

@@ -3,7 +3,8 @@ sample submissions are graded once, in two processes, and the tests read the res
 
 import pytest
 
-from tests.kit import EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, grade_many
+from tests.kit import (EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, build_mixed,
+                       grade_many)
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +18,9 @@ def graded(tmp_path_factory):
         {"name": "syntax_error", "folder": str(SUBMISSIONS / "syntax_error"),
          "topics": ["manual_grad"]},
     ]
+    mixed = str(build_mixed(work / "mixed"))
+    jobs += [{"name": "mixed", "folder": mixed, "pictures": True},
+             {"name": "mixed-zh", "folder": mixed, "pictures": True, "lang": "zh"}]
     jobs += [{"name": f"independent/{name}", "folder": str(SUBMISSIONS / name)}
              for name in ("loops", "functional")]
     for mutant in all_mutants():

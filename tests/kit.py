@@ -59,6 +59,26 @@ def build_hostile(folder: Path) -> Path:
                             for t in ("manual_grad", "gd_loop")}, replace=("manual_grad",))
 
 
+# A submission with a bit of everything: wrong answers in every topic, one function
+# not written yet, the rest right (tests of the reports use it).
+MIXED = ["graph_leaves/names_depth_first", "graph_leaves/intermediate_no_retain_grad",
+         "retain_graph/losses_not_zeroed", "grad_accumulation/without_zeroing_aliased",
+         "detach/round_plain", "detach/frozen_fills_W1_grad", "manual_grad/linear_dropped_factor2",
+         "gd_loop/gd_loss_after_update"]
+NOT_WRITTEN = ("manual_grad", "sigmoid_neuron_grad")
+
+
+def build_mixed(folder: Path) -> Path:
+    sources: dict[str, str] = {}
+    for name in MIXED:
+        topic = name.split("/")[0]
+        sources[topic] = sources.get(topic, "") + "\n" + (MUTANTS / f"{name}.py").read_text()
+    topic, fn = NOT_WRITTEN
+    sources[topic] += (f"\n\ndef {fn}(*args):\n"
+                       f"    raise NotImplementedError('{fn} is not implemented yet')\n")
+    return overlay(folder, sources)
+
+
 def all_mutants() -> list[Mutant]:
     return [Mutant(p) for p in sorted(MUTANTS.glob("*/*.py"))]
 

@@ -1,15 +1,19 @@
 """The command line: exit codes and results files an LMS and CI can rely on."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 
-from tests.kit import SOLUTIONS, SUBMISSIONS, build_hostile
+from tests.kit import EXERCISES, KIT, MUTANTS, SOLUTIONS, SUBMISSIONS, build_hostile, overlay
 
 
-def gradkit(*args, **kw):
+def gradkit(*args, lang="en", cwd=None, **kw):
+    """Run the CLI in ``cwd`` (its .gradkit/ state goes there), in English unless asked."""
+    env = {**os.environ, "GRADKIT_LANG": lang, "PYTHONPATH": str(KIT)}
     return subprocess.run([sys.executable, "-m", "gradkit", *args], capture_output=True,
-                          text=True, **kw)
+                          text=True, env=env, cwd=cwd, **kw)
 
 
 def test_list_shows_topics_functions_and_points():
@@ -33,11 +37,11 @@ def test_unknown_topic_is_a_clear_error(tmp_path):
 
 
 def test_check_exit_code_follows_the_verdict(tmp_path):
-    ok = gradkit("check", "gd_loop", "--target", str(SOLUTIONS))
+    ok = gradkit("check", "gd_loop", "--target", str(SOLUTIONS), cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Total: 11 / 11" in ok.stdout
     hostile = build_hostile(tmp_path / "hostile")
-    bad = gradkit("check", "gd_loop", "--target", str(hostile), "--timeout", "2")
+    bad = gradkit("check", "gd_loop", "--target", str(hostile), "--timeout", "2", cwd=tmp_path)
     assert bad.returncode == 1
     assert "least_squares" in bad.stdout and "does not accept" in bad.stdout
 
@@ -52,3 +56,62 @@ def test_grade_writes_the_contract_fields(tmp_path):
     fn = data["functions"][0]
     assert {"topic", "function", "score", "max_score", "checks"} <= set(fn)
     assert {"name", "passed", "message"} <= set(fn["checks"][0])
+
+
+def test_hints_come_one_at_a_time_in_the_chosen_language(tmp_path):
+    first = gradkit("hint", "backward_twice", cwd=tmp_path)
+    assert first.returncode == 0 and "hint 1 of 3 for backward_twice" in first.stdout
+    second = gradkit("hint", "backward_twice", lang="zh", cwd=tmp_path)
+    assert "backward_twice 的提示 2/3" in second.stdout and "retain_graph=True" in second.stdout
+    gradkit("hint", "backward_twice", cwd=tmp_path)
+    done = gradkit("hint", "backward_twice", cwd=tmp_path)
+    assert "that was the last hint" in done.stdout
+    again = gradkit("hint", "backward_twice", "--reset", cwd=tmp_path)
+    assert "hint 1 of 3" in again.stdout
+    unknown = gradkit("hint", "backprop", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no function named backprop" in unknown.stderr
+
+
+def test_list_shows_progress_after_a_check(tmp_path):
+    assert "no grade yet" in gradkit("list", cwd=tmp_path).stdout
+    gradkit("check", "retain_graph", "--target", str(SOLUTIONS), cwd=tmp_path)
+    gradkit("check", "detach", "--target", str(EXERCISES), cwd=tmp_path)
+    lines = gradkit("list", cwd=tmp_path).stdout.splitlines()
+    retain = next(line for line in lines if line.startswith("retain_graph"))
+    detach = next(line for line in lines if line.startswith("detach"))
+    assert "[" + "█" * 20 + "]" in retain and "5/5 done" in retain
+    assert "0/6 not started" in detach
+    assert "█" not in next(line for line in lines if line.startswith("gd_loop"))
+
+
+def test_check_in_chinese_with_an_html_report(tmp_path):
+    sub = overlay(tmp_path / "sub", {"retain_graph": (MUTANTS / "retain_graph" /
+                                                      "twice_single_backward.py").read_text()})
+    out = gradkit("check", "retain_graph", "--target", str(sub), "--html", str(tmp_path / "r"),
+                  lang="zh", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "可能的错误" in out.stdout and "backward 只运行了一次" in out.stdout
+    assert "你的计算图" in out.stdout and "总分" in out.stdout
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert 'lang="zh-CN"' in page and "参考计算图" in page
+
+
+def test_watch_grades_again_after_a_change(tmp_path):
+    sub = overlay(tmp_path / "sub", {})
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "gradkit", "check", "retain_graph", "--target", str(sub),
+         "--watch", "--watch-rounds", "2"], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "GRADKIT_LANG": "en", "PYTHONPATH": str(KIT)})
+    first = []
+    for line in watcher.stdout:
+        first.append(line)
+        if line.startswith("Total"):
+            break
+    assert "Total: 5 / 5" in first[-1]
+    time.sleep(1.0)  # a new modification time, even on coarse clocks
+    broken = (MUTANTS / "retain_graph" / "twice_single_backward.py").read_text()
+    (sub / "retain_graph.py").write_text((sub / "retain_graph.py").read_text() + "\n" + broken)
+    rest, _ = watcher.communicate(timeout=120)
+    assert watcher.returncode == 1
+    assert "retain_graph.py changed: grading again" in rest
+    assert "Total: 4 / 5" in rest and "backward ran once" in rest

@@ -31,6 +31,7 @@ figure svg{max-width:100%;height:auto}figcaption{font-weight:600;font-size:.9rem
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.4rem 0}
 dt{color:#5b6475}dd{margin:0;font-family:ui-monospace,monospace;font-size:.85rem;
 word-break:break-word}.note{color:#5b6475;font-size:.9rem}
+@media (max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.3rem}}
 """
 STATUS = {PASSED: "report.passed", "partial": "report.partial", "failed": "report.failed"}
 
@@ -105,7 +106,8 @@ def _graphs(drawn: dict, lang: str) -> str:
     for who, key in (("student", "report.your_graph"), ("reference", "report.reference_graph")):
         d = drawn.get(who) or {}
         picture = render.svg(d.get("dot", "")) if d.get("dot") else None
-        body = picture or f"<pre>{html.escape(d.get('text') or d.get('error') or '—')}</pre>"
+        fallback = d.get("text") or d.get("error") or text("report.no_graph", lang)
+        body = picture or f"<pre>{html.escape(fallback)}</pre>"
         figures.append(f'<figure class="{who}"><figcaption>{html.escape(text(key, lang))}'
                        f"</figcaption>{body}</figure>")
     return '<div class="pair graphs">' + "".join(figures) + "</div>"
@@ -116,8 +118,10 @@ def _curves(curves: dict, lang: str) -> str:
     caption = text("report.loss_curve", lang) + (
         " — " + text("report.parted", lang, step=parted) if parted is not None else "")
     labels = {"student": text("report.yours", lang), "reference": text("report.reference", lang)}
+    # The loss plot's point i is step i + 1, the path's point k is after k steps.
     losses = _plot({k: list(enumerate(v, start=1)) for k, v in curves["losses"].items()}, labels,
-                   parted, x_label=text("report.step", lang), y_label=text("report.loss", lang))
+                   None if parted is None else parted - 1, x_label=text("report.step", lang),
+                   y_label=text("report.loss", lang))
     path = _plot({k: [tuple(p) for p in v] for k, v in curves["paths"].items()}, labels, parted,
                  x_label="w", y_label="b")
     return (f'<div class="pair curves"><figure><figcaption>{html.escape(caption)}</figcaption>'
@@ -155,8 +159,7 @@ def _plot(series: dict, labels: dict, parted=None, x_label="", y_label="",
                        "</polyline>")
     mine = series.get("student") or []
     if parted is not None and mine:
-        index = min(parted, len(mine) - 1) if x_label == "w" else min(parted - 1, len(mine) - 1)
-        x, y = at(mine[max(index, 0)]).split(",")
+        x, y = at(mine[min(parted, len(mine) - 1)]).split(",")
         out.append(f'<circle cx="{x}" cy="{y}" r="5" fill="none" stroke="#c62828" stroke-width="2"/>')
     legend_y = pad - 10
     for i, who in enumerate(("student", "reference")):

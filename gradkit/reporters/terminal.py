@@ -28,7 +28,7 @@ def render(result: GradeResult, console: Console | None = None, target: str | No
         title = topic.title_zh if lang == "zh" else f"{topic.title} ({topic.title_zh})"
         console.print(f"\n[bold]{name}[/] — {title}  {_points(score)} / {_points(total)}")
         for fn in fns:
-            _function(console, fn, lang)
+            _function(console, fn, lang, html)
     console.print()
     for note in result.notes:
         console.print(f"[dim]{text('report.note', lang)}: {escape(note)}[/]")
@@ -39,7 +39,7 @@ def render(result: GradeResult, console: Console | None = None, target: str | No
                   f"{_points(result.score)} / {_points(result.max_score)}[/]")
 
 
-def _function(console: Console, fn: FunctionResult, lang: str) -> None:
+def _function(console: Console, fn: FunctionResult, lang: str, html: str | None) -> None:
     ran = [c for c in fn.checks if not c.skipped]
     passed = sum(c.passed for c in ran)
     checks = text("report.checks", lang, passed=passed, ran=len(ran))
@@ -67,6 +67,8 @@ def _function(console: Console, fn: FunctionResult, lang: str) -> None:
         console.print(f"      [bold magenta]{text('report.diagnosis', lang)}:[/] "
                       f"{escape(misconception(mid, lang))}")
     _graph_text(console, fn, lang)
+    if html and fn.pictures:
+        console.print(f"      {escape(text('report.picture', lang, path=f'{html}#{fn.function}'))}")
     console.print(f"      [dim]{escape(text('report.hint', lang, function=fn.function))}[/]")
 
 
@@ -75,11 +77,13 @@ def _graph_text(console: Console, fn: FunctionResult, lang: str) -> None:
     if not drawn:
         return
     for who, key in (("student", "report.your_graph"), ("reference", "report.reference_graph")):
-        tree = drawn.get(who, {}).get("text")
-        if tree:
-            console.print(f"      {text(key, lang)}:")
-            for line in tree.splitlines()[:12]:
-                console.print(f"        [dim]{escape(line)}[/]")
+        side = drawn.get(who) or {}
+        if side.get("error"):
+            continue  # the code did not run: the message above already says why
+        tree = side.get("text") or text("report.no_graph", lang)
+        console.print(f"      {text(key, lang)}:")
+        for line in tree.splitlines()[:12]:
+            console.print(f"        [dim]{escape(line)}[/]")
 
 
 def _strip_call(check) -> str:
