@@ -107,14 +107,16 @@ def _grade(args) -> int:
     except GradingError as exc:
         # Even when grading cannot run, the LMS gets a valid results file saying why.
         failed = GradeResult(submission=os.path.abspath(args.folder), functions=[],
-                             notes=[f"grading could not run: {exc}"], language=i18n.language())
+                             notes=[i18n.text("run.could_not_run", detail=exc)],
+                             language=i18n.language())
         json_report.write(failed, args.json)
         print(f"gradkit: {exc}", file=sys.stderr)
         return EXIT_GRADING_ERROR
     json_report.write(result, args.json)
     if args.html:
         html_report.write(result, args.html)
-    print(f"{result.score:g} / {result.max_score:g} written to {args.json}")
+    print(i18n.text("run.written", score=f"{result.score:g}", max=f"{result.max_score:g}",
+                    path=args.json))
     return EXIT_OK
 
 

@@ -31,8 +31,8 @@ def resolve_topics(topics) -> list[str]:
         return list(catalog.TOPIC_NAMES)
     unknown = [t for t in topics if t not in catalog.TOPIC_NAMES]
     if unknown:
-        raise GradingError(f"unknown topic {', '.join(unknown)}; "
-                           f"topics are: {', '.join(catalog.TOPIC_NAMES)}")
+        raise GradingError(i18n.text("run.unknown_topic", topics=", ".join(unknown),
+                                     known=", ".join(catalog.TOPIC_NAMES)))
     return list(dict.fromkeys(topics))
 
 
@@ -49,7 +49,7 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
         i18n.set_language(lang)
     topics = resolve_topics(topics)
     if not os.path.isdir(folder):
-        raise GradingError(f"{folder} is not a folder")
+        raise GradingError(i18n.text("run.not_a_folder", folder=folder))
     started = time.monotonic()
     zygote = Zygote()
     try:
@@ -87,7 +87,7 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
         exit_code = pytest.main(args, plugins=[plugin])
     if plugin.collection_errors or exit_code not in (0, 1):
         detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(exit_code)}"
-        raise GradingError(f"the checks could not run:\n{detail}")
+        raise GradingError(i18n.text("run.checks_failed", detail=detail))
     return plugin.results, plugin.pictures.found if plugin.pictures else {}
 
 
@@ -111,7 +111,7 @@ def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict) -> GradeRe
         for fn in catalog.topic(name).functions:
             checks = raw.get((fn.topic, fn.name))
             if not checks:
-                raise GradingError(f"no check grades {fn.topic}.{fn.name}")
+                raise GradingError(i18n.text("run.no_check", function=f"{fn.topic}.{fn.name}"))
             functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks,
                                             pictures=drawn.get((fn.topic, fn.name))))
     notes = sorted({c.message for f in functions for c in f.checks if c.skipped})

@@ -9,9 +9,9 @@ import time
 from tests.kit import EXERCISES, KIT, MUTANTS, SOLUTIONS, SUBMISSIONS, build_hostile, overlay
 
 
-def gradkit(*args, lang="en", cwd=None, **kw):
+def gradkit(*args, lang="en", cwd=None, extra_env=None, **kw):
     """Run the CLI in ``cwd`` (its .gradkit/ state goes there), in English unless asked."""
-    env = {**os.environ, "GRADKIT_LANG": lang, "PYTHONPATH": str(KIT)}
+    env = {**os.environ, "GRADKIT_LANG": lang, "PYTHONPATH": str(KIT), **(extra_env or {})}
     return subprocess.run([sys.executable, "-m", "gradkit", *args], capture_output=True,
                           text=True, env=env, cwd=cwd, **kw)
 
@@ -115,3 +115,12 @@ def test_watch_grades_again_after_a_change(tmp_path):
     assert watcher.returncode == 1
     assert "retain_graph.py changed: grading again" in rest
     assert "Total: 4 / 5" in rest and "backward ran once" in rest
+
+
+def test_without_dot_check_still_grades_and_says_how_to_get_pictures(tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    out = gradkit("check", "retain_graph", "--target", str(SOLUTIONS), cwd=tmp_path,
+                  extra_env={"PATH": str(empty)})
+    assert out.returncode == 0 and "Total: 5 / 5" in out.stdout
+    assert "apt-get install graphviz" in out.stdout
