@@ -13,10 +13,14 @@ $(BIN)/gradkit: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	@touch $@
 
+$(VENV)/.test-deps: $(BIN)/gradkit
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
 check: setup
 	$(BIN)/gradkit check --target exercises --html report
 
-test: setup
+test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest -q tests
 
 bench: setup

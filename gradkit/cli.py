@@ -7,6 +7,7 @@ import os
 import sys
 
 from . import catalog, i18n
+from .reporters.formats import FORMATS
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_GRADING_ERROR = 0, 1, 2
 
@@ -43,10 +44,15 @@ def _parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", parents=[lang], help="grade a submission folder into a results file")
     grade.add_argument("folder", help="the submission folder")
-    grade.add_argument("--json", required=True, metavar="OUT", help="where to write the results")
+    grade.add_argument("--format", choices=FORMATS, default="json",
+                       help="the results file's format (default: json)")
+    grade.add_argument("--out", metavar="PATH", help="where to write the results file")
+    grade.add_argument("--json", metavar="OUT", help="same as --format json --out OUT")
     grade.add_argument("--topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
     grade.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
     grade.add_argument("--html", metavar="DIR", help="also write an HTML report to DIR/index.html")
+    grade.add_argument("--reveal-hidden", action="store_true",
+                       help="show hidden checks' details (for instructors, after publishing)")
     grade.set_defaults(run=_grade)
 
     hint = sub.add_parser("hint", parents=[lang], help="show the next hint for a function")
@@ -89,6 +95,7 @@ def _check_once(args) -> int:
         print(f"gradkit: {exc}", file=sys.stderr)
         return EXIT_GRADING_ERROR
     progress.save_scores(result)
+    result = result.public(i18n.text("hidden.failed"))
     page = html_report.write(result, args.html) if args.html else None
     terminal.render(result, target=args.target, html=page)
     if not render.dot_available():
@@ -98,25 +105,26 @@ def _check_once(args) -> int:
 
 
 def _grade(args) -> int:
-    from .reporters import html_report, json_report
-    from .results import GradeResult
+    from .reporters import formats, html_report
     from .runner import GradingError, grade
 
+    if args.json:
+        args.format, args.out = "json", args.json
+    if not args.out:
+        print("gradkit: grade needs --out PATH (or --json PATH)", file=sys.stderr)
+        return EXIT_GRADING_ERROR
     try:
         result = grade(args.folder, args.topics, timeout=args.timeout, pictures=bool(args.html))
     except GradingError as exc:
         # Even when grading cannot run, the LMS gets a valid results file saying why.
-        failed = GradeResult(submission=os.path.abspath(args.folder), functions=[],
-                             notes=[i18n.text("run.could_not_run", detail=exc)],
-                             language=i18n.language())
-        json_report.write(failed, args.json)
+        formats.write_failure(args.format, str(exc), args.out, os.path.abspath(args.folder))
         print(f"gradkit: {exc}", file=sys.stderr)
         return EXIT_GRADING_ERROR
-    json_report.write(result, args.json)
+    formats.write(result, args.format, args.out, reveal_hidden=args.reveal_hidden)
     if args.html:
-        html_report.write(result, args.html)
+        html_report.write(result.public(i18n.text("hidden.failed")), args.html)
     print(i18n.text("run.written", score=f"{result.score:g}", max=f"{result.max_score:g}",
-                    path=args.json))
+                    path=args.out))
     return EXIT_OK
 
 

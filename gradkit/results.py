@@ -6,7 +6,7 @@ reinterpret them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -25,6 +25,15 @@ class CheckResult:
     misconception: str | None = None
     error_kind: str | None = None  # set when the code could not answer at all
     duration_s: float = 0.0
+    hidden: bool = False  # from checks/hidden/: its details wait until grades are published
+
+    def redacted(self, message: str) -> "CheckResult":
+        """What a student may see of a hidden check before grades are published: its
+        outcome and weight, and ``message`` instead of its inputs and values."""
+        if not self.hidden or self.outcome != FAILED:
+            return self
+        return replace(self, message=message, call=None, inputs=None, expected=None, got=None,
+                       misconception=None)
 
     @property
     def passed(self) -> bool:
@@ -57,6 +66,24 @@ class FunctionResult:
     def failed(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome == FAILED]
 
+    def split(self) -> dict[bool, tuple[float, float]]:
+        """{hidden: (score, max score)} of the visible and the hidden checks alone.
+        The hidden part is computed, the visible part is the rest, so the two add
+        up exactly to ``score`` and ``max_score``."""
+        ran = [c for c in self.checks if not c.skipped]
+        total = sum(c.weight for c in ran)
+        hidden = [c for c in ran if c.hidden]
+        if not total or not hidden:
+            return {False: (self.score, self.max_score), True: (0.0, 0.0)}
+        score = round(self.max_score * sum(c.weight for c in hidden if c.passed) / total, 4)
+        most = round(self.max_score * sum(c.weight for c in hidden) / total, 4)
+        return {False: (round(self.score - score, 4), round(self.max_score - most, 4)),
+                True: (score, most)}
+
+    def public(self, message: str) -> "FunctionResult":
+        """This function as a student sees it before grades are published."""
+        return replace(self, checks=[c.redacted(message) for c in self.checks])
+
     @property
     def status(self) -> str:
         """passed, failed (some checks failed) or missing (nothing could run)."""
@@ -85,6 +112,10 @@ class GradeResult:
     @property
     def all_passed(self) -> bool:
         return all(f.status == PASSED for f in self.functions)
+
+    def public(self, message: str) -> "GradeResult":
+        """The result with every hidden check's details replaced by ``message``."""
+        return replace(self, functions=[f.public(message) for f in self.functions])
 
     def function(self, topic: str, name: str) -> FunctionResult:
         for fn in self.functions:

@@ -73,7 +73,10 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
 
     plugin = GradingPlugin(submission, Pictures(topics) if pictures else None)
     os.environ["GRADKIT_GRADING"] = "1"
-    modules = [f"{t}.py" for t in topics] + (["pictures.py"] if pictures else [])
+    # Hidden checks live apart (checks/hidden/), so a student bundle can leave them out.
+    modules = [f"{t}.py" for t in topics] + [f"hidden/{t}.py" for t in topics
+                                             if (CHECKS_DIR / "hidden" / f"{t}.py").is_file()]
+    modules += ["pictures.py"] if pictures else []
     args = [str(CHECKS_DIR / m) for m in modules] + [
         "-c", str(CHECKS_DIR / "grading.ini"),
         "--rootdir", str(CHECKS_DIR.parent),

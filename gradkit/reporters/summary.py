@@ -1,0 +1,48 @@
+"""A function's verdict as plain text or Markdown, for the LMS formats.
+
+Read-only over the results model: the first failing check (message, smallest
+failing input, expected and got), the likely mistake and where to get a hint.
+"""
+
+from __future__ import annotations
+
+from ..i18n import misconception, text
+from ..results import FunctionResult
+
+SILENT_KINDS = ("not_implemented", "missing_module", "missing_function")
+
+
+def function_text(fn: FunctionResult, lang: str, markdown: bool = False, checks=None) -> str:
+    """``checks``: the subset to describe (default: all of the function's)."""
+    failed = [c for c in (checks if checks is not None else fn.checks) if c.outcome == "failed"]
+    if not failed:
+        return text("lms.all_passed", lang)
+    first = failed[0]
+    code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    lines = [first.message]
+    if first.error_kind not in SILENT_KINDS:
+        graph = (first.inputs or {}).get("graph")
+        if graph:
+            lines.append(f"{text('report.graph', lang)}:")
+            lines.append(f"```\n{graph}\n```" if markdown else graph)
+        if first.call:
+            lines.append(f"{text('report.smallest', lang)}: {code(first.call)}")
+        if first.expected is not None or first.got is not None:
+            lines.append(f"{text('report.expected', lang)}: {code(first.expected or '')}")
+            lines.append(f"{text('report.got', lang)}: {code(first.got or '')}")
+        mid = next((c.misconception for c in failed if c.misconception), None)
+        if mid:
+            label = text("report.diagnosis", lang)
+            lines.append(f"**{label}:** {misconception(mid, lang)}" if markdown
+                         else f"{label}: {misconception(mid, lang)}")
+        lines.append(text("report.hint", lang, function=fn.function))
+    return ("\n\n" if markdown else "\n").join(lines)
+
+
+def cut(text_: str, limit: int, lang: str) -> str:
+    """``text_`` shortened to at most ``limit`` bytes of UTF-8, saying so."""
+    data = text_.encode("utf-8")
+    if len(data) <= limit:
+        return text_
+    note = "\n" + text("lms.output_cut", lang)
+    return data[:max(0, limit - len(note.encode()) - 4)].decode("utf-8", "ignore") + note
