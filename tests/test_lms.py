@@ -91,20 +91,42 @@ def test_hidden_details_appear_nowhere_before_publication(graded, tmp_path):
     secrets = {s for c in _hidden_failures(result) for s in details(c)
                if not any(s in p for p in public_text)}
     assert len(secrets) >= 3
-    shown = {fmt: formats.render(result, fmt) for fmt in ("json", "prairielearn", "junit")}
+    shown = {fmt: _strings(json.loads(formats.render(result, fmt)))
+             for fmt in ("json", "prairielearn")}
+    shown["junit"] = _xml_strings(formats.render(result, "junit"))
     public = result.public(i18n.text("hidden.failed", "en"))
     shown["html"] = html_report.page(public)
     console = Console(record=True, width=200)
     terminal.render(public, console=console)
     shown["terminal"] = console.export_text()
     gradescope = json.loads(formats.render(result, "gradescope"))
-    shown["gradescope (visible tests)"] = json.dumps(
-        [t for t in gradescope["tests"] if t["visibility"] != "after_published"])
+    shown["gradescope (visible tests)"] = _strings(
+        [t for t in gradescope["tests"] if t["visibility"] != "after_published"] +
+        [gradescope["output"]])
     for where, text in shown.items():
         for secret in secrets:
             assert secret not in text, f"{where} shows a hidden check's {secret[:40]}"
     hidden_tests = [t for t in gradescope["tests"] if t["visibility"] == "after_published"]
     assert hidden_tests and any(t["status"] == "failed" for t in hidden_tests)
     assert "hidden check failed" in shown["json"]
-    revealed = formats.render(result, "json", reveal_hidden=True)
+    revealed = _strings(json.loads(formats.render(result, "json", reveal_hidden=True)))
     assert all(secret in revealed for secret in secrets)
+    published = _strings([t for t in gradescope["tests"] if t["visibility"] == "after_published"])
+    assert any(secret in published for secret in secrets)
+
+
+def _strings(value) -> str:
+    """Every string in a parsed JSON value, one per line: what a reader of it can see."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return "\n".join(_strings(v) for v in value)
+    return str(value)
+
+
+def _xml_strings(source: str) -> str:
+    import xml.etree.ElementTree as ET
+    return "\n".join(t for el in ET.fromstring(source.encode()).iter()
+                     for t in [el.text or "", *el.attrib.values()])
