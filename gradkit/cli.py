@@ -114,7 +114,8 @@ def _grade(args) -> int:
         print("gradkit: grade needs --out PATH (or --json PATH)", file=sys.stderr)
         return EXIT_GRADING_ERROR
     try:
-        result = grade(args.folder, args.topics, timeout=args.timeout, pictures=bool(args.html))
+        result = grade(args.folder, args.topics, timeout=args.timeout, pictures=bool(args.html),
+                       protect=[os.path.dirname(os.path.abspath(args.out))])
     except GradingError as exc:
         # Even when grading cannot run, the LMS gets a valid results file saying why.
         formats.write_failure(args.format, str(exc), args.out, os.path.abspath(args.folder))

@@ -15,11 +15,14 @@ from pathlib import Path
 
 import torch
 
-from . import catalog, i18n
+from . import catalog, i18n, privileges
 from .results import FunctionResult, GradeResult
 from .sandbox import DEFAULT_TIMEOUT_S, Submission, Zygote
 
-CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+KIT_DIR = Path(__file__).resolve().parent.parent
+CHECKS_DIR = KIT_DIR / "checks"
+# What the student's code may not read when grading runs as root.
+PROTECTED = [str(KIT_DIR / d) for d in ("checks", "solutions", "tests")]
 
 
 class GradingError(RuntimeError):
@@ -37,13 +40,15 @@ def resolve_topics(topics) -> list[str]:
 
 
 def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
-          lang: str | None = None, pictures: bool = False) -> GradeResult:
+          lang: str | None = None, pictures: bool = False, protect=()) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
     when grading itself cannot run; anything the submission does is a result.
 
     ``lang``: the language of every message (default: the one already set).
     ``pictures``: also draw each graph function's graph, the student's and the
     reference's, and the training curves (for the terminal and HTML reports).
+    ``protect``: more folders the student's code must not read or write when
+    grading runs as root (the results file's folder).
     """
     if lang:
         i18n.set_language(lang)
@@ -54,7 +59,15 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
     zygote = Zygote()
     try:
         with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
-            submission = Submission(folder, zygote, scratch, timeout=timeout)
+            sandbox = None
+            if privileges.wanted():
+                privileges.protect(PROTECTED + [d for d in protect if d])
+                try:
+                    sandbox, folder_copy = privileges.prepare(scratch, folder)
+                except (privileges.SandboxError, OSError) as exc:
+                    raise GradingError(str(exc)) from None
+            submission = Submission(folder_copy if sandbox else folder, zygote, scratch,
+                                    timeout=timeout, sandbox=sandbox)
             try:
                 raw, drawn = _run_pytest(submission, topics, scratch, pictures)
             finally:

@@ -33,8 +33,11 @@ class Zygote:
         theirs.close()
         self.sock, self.pid = ours, pid
 
-    def spawn(self, output_path: str) -> tuple[socket.socket, int]:
-        self.sock.sendall(json.dumps({"output": output_path}).encode() + b"\n")
+    def spawn(self, output_path: str, sandbox: dict | None = None) -> tuple[socket.socket, int]:
+        """A new worker writing its output to ``output_path``; ``sandbox`` (root only):
+        the unprivileged identity it takes before running anything (see ``privileges``)."""
+        request = {"output": output_path, "sandbox": sandbox}
+        self.sock.sendall(json.dumps(request).encode() + b"\n")
         data, fds, _, _ = socket.recv_fds(self.sock, 4096, 1)
         if not data or not fds:
             raise RuntimeError("the worker factory stopped")
@@ -65,6 +68,9 @@ def _zygote_main(sock: socket.socket) -> None:  # pragma: no cover - child proce
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
                 from .worker import serve
+                if request.get("sandbox"):
+                    from .privileges import enter
+                    enter(request["sandbox"], cuda=_cuda_in_use())
                 serve(theirs, request["output"])
             finally:
                 os._exit(0)
@@ -74,12 +80,17 @@ def _zygote_main(sock: socket.socket) -> None:  # pragma: no cover - child proce
     os._exit(0)
 
 
+def _cuda_in_use() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
 class Worker:
     """One running worker process and the socket to it."""
 
-    def __init__(self, zygote: Zygote, output_path: str):
+    def __init__(self, zygote: Zygote, output_path: str, sandbox: dict | None = None):
         self.output_path = output_path
-        self.sock, self.pid = zygote.spawn(output_path)
+        self.sock, self.pid = zygote.spawn(output_path, sandbox)
 
     def request(self, message: dict, timeout: float) -> dict:
         channel.send(self.sock, message)
@@ -139,7 +150,10 @@ class Submission:
     """
 
     def __init__(self, folder: str, zygote: Zygote, scratch: str,
-                 timeout: float = DEFAULT_TIMEOUT_S):
+                 timeout: float = DEFAULT_TIMEOUT_S, sandbox=None):
+        """``sandbox``: a ``privileges.Sandbox`` when running as root; then ``folder``
+        is the sandbox user's copy of the submission and outputs go to its home."""
+        self.sandbox = sandbox
         self.folder = os.path.abspath(folder)
         self.zygote = zygote
         self.scratch = scratch
@@ -198,7 +212,9 @@ class Submission:
 
     def _exchange(self, message: dict, key, label: str) -> dict:
         if self.worker is None:
-            self.worker = Worker(self.zygote, os.path.join(self.scratch, f"output-{self.spawned}.txt"))
+            home = self.sandbox.home if self.sandbox else self.scratch
+            self.worker = Worker(self.zygote, os.path.join(home, f"output-{self.spawned}.txt"),
+                                 self.sandbox.as_message() if self.sandbox else None)
             self.spawned += 1
         worker = self.worker
         try:
@@ -233,4 +249,6 @@ class Submission:
 
     def close(self) -> None:
         self._drop_worker()
+        if self.sandbox:  # whatever the submission started, detached or not, goes too
+            self.sandbox.release()
 

@@ -223,7 +223,7 @@ def _vjp(value, args: list, probe: dict, folder: str) -> dict:
     try:
         (grad,) = torch.autograd.grad(value, wrt, cotangent, allow_unused=True)
     except BaseException as exc:  # the student's own backward() may run here
-        return {"problem": "raised", "message": _describe(exc, folder)}
+        return {"problem": "raised", "message": _describe(exc, folder)["detail"]}
     return {"grad": None if grad is None else grad.detach().clone()}
 
 

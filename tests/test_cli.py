@@ -28,7 +28,7 @@ def test_grade_of_a_missing_folder_still_writes_a_valid_results_file(tmp_path):
     out = gradkit("grade", str(tmp_path / "nowhere"), "--json", str(out_file))
     assert out.returncode == 2 and "is not a folder" in out.stderr
     data = json.loads(out_file.read_text())
-    assert data["score"] == 0 and "grading could not run" in data["notes"][0]
+    assert data["score"] == 0 and "could not be graded" in data["notes"][0]
 
 
 def test_unknown_topic_is_a_clear_error(tmp_path):
