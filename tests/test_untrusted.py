@@ -1,0 +1,175 @@
+"""Untrusted code: as root, student code runs under a uid of its own that can read
+nothing of the kit's secrets, write no results, signal no grader, and leaves no
+process behind; in any mode, forging a score gets exactly what was computed."""
+
+import json
+import os
+import subprocess
+import shutil
+import sys
+import tempfile
+import time
+
+import pytest
+
+from gradkit import privileges
+from gradkit.runner import CHECKS_DIR
+from gradkit.sandbox import Submission, Zygote
+from tests.kit import KIT, overlay
+
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (CI runs as root)")
+
+PROBE = '''
+import os, resource
+def probe(grader_pid, checks_file, results_dir):
+    def can(action):
+        try:
+            action()
+            return True
+        except OSError:
+            return False
+    return {
+        "uid": os.getuid(), "euid": os.geteuid(), "groups": os.getgroups(),
+        "read_checks": can(lambda: open(checks_file).read()),
+        "write_results": can(lambda: open(os.path.join(results_dir, "results.json"), "w")),
+        "signal_grader": can(lambda: os.kill(grader_pid, 0)),
+        "open_files": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        "processes": resource.getrlimit(resource.RLIMIT_NPROC)[0],
+        "cwd": os.getcwd(),
+    }
+'''
+
+
+@AS_ROOT
+def test_as_root_student_code_runs_with_nothing_to_reach(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "m.py").write_text(PROBE)
+    privileges.protect([str(CHECKS_DIR), str(results)])
+    scratch = tempfile.mkdtemp()  # as the runner's: pytest's tmp_path is root's alone
+    zygote = Zygote()
+    sandbox, copy = privileges.prepare(str(scratch), str(tmp_path / "sub"))
+    sub = Submission(copy, zygote, str(scratch), sandbox=sandbox)
+    try:
+        facts = sub.call("m", "probe", [os.getpid(), str(CHECKS_DIR / "gd_loop.py"),
+                                        str(results)]).value
+    finally:
+        sub.close()
+        zygote.close()
+        shutil.rmtree(scratch)
+    assert facts["uid"] == facts["euid"] == sandbox.uid >= 61000 and facts["groups"] == []
+    assert not facts["read_checks"] and not facts["write_results"]
+    assert not facts["signal_grader"]
+    assert facts["open_files"] == privileges.MAX_OPEN_FILES
+    assert facts["processes"] == privileges.MAX_PROCESSES
+    assert facts["cwd"] == sandbox.home
+
+
+def _grade(folder, out, fmt="json", topics=("manual_grad",)):
+    done = subprocess.run([sys.executable, "-m", "gradkit", "grade", str(folder), "--format", fmt,
+                           "--out", str(out), "--topics", *topics], capture_output=True,
+                          text=True, env={**os.environ, "GRADKIT_LANG": "en",
+                                          "PYTHONPATH": str(KIT)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text())
+
+
+def _scores(data):
+    return {f["function"]: f["score"] for f in data["functions"]}
+
+
+FORGER = '''
+import json, os, glob
+for target in glob.glob("/tmp/**/results*.json", recursive=True) + [os.environ.get("OUT", "")]:
+    try:
+        with open(target, "w") as fh:
+            json.dump({"score": 100, "tests": []}, fh)
+    except OSError:
+        pass
+
+def linear_mse_grad(x, y, w, b):
+    raise NotImplementedError("linear_mse_grad is not implemented yet")
+'''
+
+
+def test_a_forged_results_file_is_replaced_by_the_real_one(tmp_path):
+    out = tmp_path / "results" / "results.json"
+    out.parent.mkdir()
+    sub = overlay(tmp_path / "sub", {"manual_grad": FORGER})
+    data = _grade(sub, out, fmt="gradescope")
+    assert data["score"] == 8  # 10 points, and linear_mse_grad's 2 really lost
+    if os.geteuid() == 0:
+        assert oct(out.parent.stat().st_mode)[-2:] == "00"  # the student's uid cannot go in
+
+
+PATCHER = '''
+import torch
+# Make every comparison in this process say "equal", then answer wrong.
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+torch.isclose = lambda a, b, *r, **k: torch.ones_like(a, dtype=torch.bool)
+torch.Tensor.__eq__ = lambda self, other: True
+
+def linear_mse_grad(x, y, w, b):
+    return torch.zeros_like(w), torch.zeros_like(b)
+'''
+
+LIAR = '''
+import torch
+
+class AlwaysEqual(float):
+    def __eq__(self, other):
+        return True
+    __hash__ = float.__hash__
+
+class Sneaky(torch.Tensor):
+    def __eq__(self, other):
+        return True
+
+def linear_mse_grad(x, y, w, b):
+    return AlwaysEqual(0.0), torch.zeros_like(b).as_subclass(Sneaky)
+'''
+
+
+HONEST_ZEROS = '''
+import torch
+
+def linear_mse_grad(x, y, w, b):
+    return torch.zeros_like(w), torch.zeros_like(b)
+'''
+
+
+@pytest.mark.parametrize("cheat", [PATCHER, LIAR], ids=["patched_torch", "lying_objects"])
+def test_cheating_gets_exactly_what_was_computed(tmp_path, cheat):
+    cheated = _scores(_grade(overlay(tmp_path / "cheat", {"manual_grad": cheat}),
+                             tmp_path / "cheat.json"))
+    honest = _scores(_grade(overlay(tmp_path / "honest", {"manual_grad": HONEST_ZEROS}),
+                            tmp_path / "honest.json"))
+    # Zeros are right only where the gradient is zero: the cheat earns no more than that.
+    assert cheated["linear_mse_grad"] <= honest["linear_mse_grad"] < 2
+    assert cheated["two_layer_grads"] == 4  # the honest rest is untouched
+
+
+LEFTOVERS = '''
+import subprocess, os, sys
+def linear_mse_grad(x, y, w, b):
+    subprocess.Popen(["sleep", "613"], start_new_session=True)  # leaves the process group
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", "614"])
+        os._exit(0)
+    residual = w * x + b - y
+    return (2 * residual * x).mean(), (2 * residual).mean()
+'''
+
+
+@AS_ROOT
+def test_no_process_of_the_submission_outlives_grading(tmp_path):
+    sub = overlay(tmp_path / "sub", {"manual_grad": LEFTOVERS})
+    data = _grade(sub, tmp_path / "r.json")
+    assert _scores(data)["linear_mse_grad"] == 2
+    time.sleep(0.5)
+    alive = subprocess.run(["pgrep", "-f", "sleep 61[34]"], capture_output=True, text=True).stdout
+    assert alive.strip() == "", f"left behind: {alive}"
