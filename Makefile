@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup check test bench clean
+.PHONY: setup check test bench autograder student clean
 
 setup: $(BIN)/gradkit
 
@@ -21,10 +21,19 @@ check: setup
 	$(BIN)/gradkit check --target exercises --html report
 
 test: $(VENV)/.test-deps
+	@test -d tests || { echo "the kit's own tests are not part of this bundle"; exit 2; }
 	$(BIN)/python -m pytest -q tests
 
 bench: setup
 	$(BIN)/python -m gradkit.bench
+
+# Gradescope's autograder zip; TORCH_CPU_INDEX=<PyTorch's CPU wheel index> bakes it in.
+autograder: setup
+	$(BIN)/python -m gradkit.bundle autograder --out build/autograder.zip
+
+# What students get: stubs, engine and public checks; no solutions, hidden checks or tests.
+student: setup
+	$(BIN)/python -m gradkit.bundle student --out build/student.zip
 
 clean:
 	rm -rf $(VENV) report build *.egg-info
