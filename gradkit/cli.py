@@ -55,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
                        help="show hidden checks' details (for instructors, after publishing)")
     grade.set_defaults(run=_grade)
 
+    batch = sub.add_parser("grade-batch", parents=[lang],
+                           help="grade a folder of submissions (one folder or zip per student)")
+    batch.add_argument("folder", help="the folder holding one submission per student")
+    batch.add_argument("--csv", required=True, metavar="PATH", help="where to write the grades")
+    batch.add_argument("--out-dir", metavar="DIR",
+                       help="one results file per student (default: beside the CSV, results/)")
+    batch.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                       help="submissions graded at once (default: half the CPUs)")
+    batch.add_argument("--force", action="store_true", help="grade again those already graded")
+    batch.add_argument("--topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
+    batch.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
+    batch.set_defaults(run=_grade_batch)
+
     hint = sub.add_parser("hint", parents=[lang], help="show the next hint for a function")
     hint.add_argument("function", help="the function, e.g. linear_mse_grad")
     hint.add_argument("--reset", action="store_true", help="start again from the first hint")
@@ -126,6 +139,46 @@ def _grade(args) -> int:
         html_report.write(result.public(i18n.text("hidden.failed")), args.html)
     print(i18n.text("run.written", score=f"{result.score:g}", max=f"{result.max_score:g}",
                     path=args.out))
+    return EXIT_OK
+
+
+def _grade_batch(args) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from . import batch
+
+    folder, csv_path = Path(args.folder), Path(args.csv)
+    if not folder.is_dir():
+        print(f"gradkit: {i18n.text('run.not_a_folder', folder=folder)}", file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    out_dir = Path(args.out_dir) if args.out_dir else csv_path.parent / "results"
+    extra = ["--timeout", str(args.timeout), "--lang", i18n.language()]
+    if args.topics:
+        extra += ["--topics", *args.topics]
+    console = Console(stderr=True)
+    outcomes = {}
+    with Progress(console=console, transient=False) as bar:
+        task = bar.add_task("grading", total=len(batch.submissions(folder)))
+
+        def done(student, outcome):
+            outcomes[student] = outcome
+            bar.advance(task)
+        results = batch.run(folder, csv_path, out_dir, jobs=args.jobs, force=args.force,
+                            args=extra, on_done=done)
+    table = Table("function", "pass rate", "mean", "most frequent misconceptions")
+    for row in batch.summarise(results):
+        top = ", ".join(f"{m} ({n})" for m, n in row.misconceptions.most_common(3))
+        table.add_row(f"{row.topic}.{row.function}", f"{row.pass_rate:.0%}",
+                      f"{row.mean:.2f} / {row.max_score:g}", top)
+    Console().print(table)
+    counts = {k: sum(v == k for v in outcomes.values()) for k in ("graded", "kept", "failed")}
+    print(f"{len(results)} submissions: {counts['graded']} graded, {counts['kept']} kept from "
+          f"an earlier run, {counts['failed']} could not be graded; grades in {csv_path}, "
+          f"results in {out_dir}")
     return EXIT_OK
 
 
