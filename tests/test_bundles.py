@@ -89,3 +89,20 @@ def test_the_student_bundle_runs_make_check_without_solutions(open_folder):
     assert done.returncode != 0 and "Total: 0 / 43" in done.stdout, done.stdout[-2000:] + done.stderr
     assert "not implemented yet" in done.stdout
     assert (kit / "report" / "index.html").is_file()
+
+
+def test_the_prairielearn_entrypoint_grades_in_its_layout(open_folder):
+    kit = open_folder / "serverFilesCourse" / "gradkit"
+    shutil.copytree(bundle.KIT, kit, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "report", "__pycache__", "tests"))
+    root = open_folder / "grade"
+    shutil.copytree(SOLUTIONS, root / "student")
+    done = subprocess.run(["bash", str(kit / "lms" / "prairielearn" / "run")], capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "GRADKIT_PL_ROOT": str(root),
+                               "GRADKIT_PYTHON": sys.executable, "GRADKIT_LANG": "en"})
+    assert done.returncode == 0, done.stderr
+    data = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(data, json.loads((Path(__file__).parent / "schemas" /
+                                          "prairielearn.json").read_text()))
+    assert data["gradable"] and data["score"] == 1.0
