@@ -11,6 +11,7 @@ import tempfile
 import time
 
 import pytest
+import torch
 
 from gradkit import privileges
 from gradkit.runner import CHECKS_DIR
@@ -35,6 +36,7 @@ def probe(grader_pid, checks_file, results_dir):
         "signal_grader": can(lambda: os.kill(grader_pid, 0)),
         "open_files": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
         "processes": resource.getrlimit(resource.RLIMIT_NPROC)[0],
+        "memory": resource.getrlimit(resource.RLIMIT_AS)[0],
         "cwd": os.getcwd(),
     }
 '''
@@ -63,6 +65,8 @@ def test_as_root_student_code_runs_with_nothing_to_reach(tmp_path):
     assert not facts["signal_grader"]
     assert facts["open_files"] == privileges.MAX_OPEN_FILES
     assert facts["processes"] == privileges.MAX_PROCESSES
+    if not torch.cuda.is_available():  # CUDA maps huge address ranges: no cap there
+        assert facts["memory"] == privileges.MAX_MEMORY_MB << 20
     assert facts["cwd"] == sandbox.home
 
 
