@@ -62,6 +62,11 @@ def _without_zeroing(x, k):
         (x ** 2).sum().backward()
 
 
+def _zero_grad(params, set_to_none):
+    from checks.grad_accumulation import reference_zero_grad
+    reference_zero_grad(params, set_to_none)
+
+
 def _stop_gradient(a, b):
     ((a - b.detach()) ** 2).mean().backward()
 
@@ -92,6 +97,11 @@ GRAPH_PICTURES = {
                          _two_losses),
     "second_derivative": ("retain_graph", [_t([0.0, 0.0, 0.0, 1.0]), _t([0.0, 1.0, 2.0])],
                           None, {}, (), _second),
+    # Grads made with create_graph=True: zero_grad must leave no graph on them.
+    "zero_grad": ("grad_accumulation", [None, False],
+                  [leaf([1.0, 2.0], True, grad="graph", grad_value=[1.0, -1.0]),
+                   leaf([0.5], True, grad="plain", grad_value=[2.0])], {0: [0, 1]}, (),
+                  _zero_grad),
     "accumulated_grad": ("grad_accumulation", [_t([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),
                                                _t([1.0, 2.0, 0.0]), _t([0.5, -0.5]), 2],
                          None, {}, (2,), _accumulated),
@@ -126,8 +136,9 @@ def graph_pair(student, function: str) -> dict:
     names.update({id(a): n for n, a in zip(case.inputs, ref_args) if isinstance(a, torch.Tensor)})
     with graphs.capture() as found:
         value = reference(*ref_args)
-    roots = found.roots[:graphs.MAX_ROOTS] or graphs.roots_in(value) or graphs.roots_in(
-        [a for a in ref_args if isinstance(a, torch.Tensor)])
+    tensors = [t for a in ref_args for t in (a if isinstance(a, list) else [a])
+               if isinstance(t, torch.Tensor)]
+    roots = graphs.pick_roots(found.roots, value, tensors)
     return {"student": mine, "reference": graphs.drawing(roots, names)}
 
 

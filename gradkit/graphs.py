@@ -32,6 +32,24 @@ def roots_in(value) -> list[torch.Tensor]:
     return []
 
 
+def grads_in(tensors) -> list[torch.Tensor]:
+    """The ``.grad`` of leaves that carries a graph of its own (``create_graph=True``)."""
+    found = []
+    for t in tensors:
+        grad = t.grad if isinstance(t, torch.Tensor) and t.is_leaf else None
+        if grad is not None and grad.grad_fn is not None:
+            found.append(grad)
+    return found
+
+
+def pick_roots(backward_roots, value, arguments) -> list[torch.Tensor]:
+    """What to draw of a call, the same way on both sides: where its backward passes
+    started, else the graph it returned, else graphs left on its arguments' .grad,
+    else the graph it was given."""
+    return (backward_roots[:MAX_ROOTS] or roots_in(value) or grads_in(arguments)[:MAX_ROOTS]
+            or roots_in(list(arguments))[:1])
+
+
 def _nodes(roots: list[torch.Tensor]) -> list:
     """Every autograd node reachable from the roots, breadth-first, iteratively."""
     order, seen = [], set()

@@ -94,8 +94,8 @@ def _explain(result: CheckResult, exc: BaseException | None) -> None:
         result.message = exc.message
         result.call = exc.call
         result.inputs = describe.inputs(exc.inputs)
-        result.expected = None if exc.expected is None else describe.value(exc.expected)
-        result.got = None if exc.got is None else describe.value(exc.got)
+        if exc.expected is not None or exc.got is not None:  # a None beside a value is news
+            result.expected, result.got = describe.value(exc.expected), describe.value(exc.got)
         result.misconception = exc.misconception
     elif isinstance(exc, STUDENT_ERRORS):
         result.message = exc.message

@@ -141,10 +141,11 @@ def as_code(recipe: dict, upto: int | None = None) -> str:
             dt = "" if dtype == "float32" else f", dtype=torch.{dtype}"  # float32: torch's default
             lines.append(f"{name(i)} = torch.tensor({_values(node['value'], number)}{dt}{rg})")
             if node.get("grad") == "plain":
-                lines.append(f"({name(i)} * {_values(node['grad_value'], number)}).sum().backward()")
+                c = f"torch.tensor({_values(node['grad_value'], number)}{dt})"
+                lines.append(f"({name(i)} * {c}).sum().backward()")
             elif node.get("grad") == "graph":
-                lines.append(f"({name(i)} * {name(i)} * {_values(node['grad_value'], number)})"
-                             ".sum().backward(create_graph=True)")
+                c = f"torch.tensor({_values(node['grad_value'], number)}{dt})"
+                lines.append(f"({name(i)} * {name(i)} * {c}).sum().backward(create_graph=True)")
             continue
         expr = _FORMS[node["op"]].format(*(name(j) for j in node["args"]),
                                          k=node.get("k", 2), i=node.get("i", 0))

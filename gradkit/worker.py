@@ -163,13 +163,11 @@ def _call(fn, request: dict, watches: dict) -> dict:
 
 
 def _draw(value, args: list, nodes: list, request: dict, backward) -> dict:
-    """The student's graph: where their backward passes started, else the graph of
-    what they returned, else the graph they were given."""
+    """The student's graph (see ``graphs.pick_roots``)."""
     names = {id(t): recipes.name(i) for i, t in enumerate(nodes)}
     for name, (path, t) in zip(request.get("names", []), _tensor_args(args)):
         names.setdefault(id(t), name)
-    roots = backward.roots[:graphs.MAX_ROOTS] or graphs.roots_in(value) or graphs.roots_in(
-        [t for _, t in _tensor_args(args)])[:1]
+    roots = graphs.pick_roots(backward.roots, value, [t for _, t in _tensor_args(args)])
     try:
         return graphs.drawing(roots, names)
     except Exception as exc:  # a picture is a courtesy: never fail the call for it

@@ -41,3 +41,19 @@ def test_the_code_shown_builds_the_same_graph(drawn):
     shown = scope[recipes.name(top)]
     assert reference_names(shown) == reference_names(built[top])
     assert torch.equal(shown.detach().double(), built[top].detach().double())
+
+
+@settings(max_examples=20, deadline=None, database=None)
+@given(drawn=parameter_sets())
+def test_the_code_shown_for_filled_grads_runs(drawn):
+    nodes, _ = drawn
+    graph = recipe(nodes, "cpu", "float64")
+    scope = {"torch": torch}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(recipes.as_code(graph), scope)
+    for i, built in enumerate(recipes.build(graph)):
+        shown = scope[recipes.name(i)]
+        assert (shown.grad is None) == (built.grad is None)
+        if built.grad is not None:
+            assert torch.allclose(shown.grad.detach(), built.grad.detach(), rtol=1e-5)  # 6 digits shown
