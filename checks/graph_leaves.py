@@ -6,7 +6,6 @@ and the grader builds the same one to find the truth with torch itself.
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
 
 import pytest
@@ -26,24 +25,17 @@ TOPIC = "graph_leaves"
 
 def reference_names(t: torch.Tensor) -> list[str]:
     """Breadth-first over next_functions, in order, skipping None, each node once."""
-    if t.grad_fn is None:
-        return []
-    order, seen, queue = [], {t.grad_fn}, deque([t.grad_fn])
-    while queue:
-        node = queue.popleft()
-        order.append(node.name())
-        for parent, _ in node.next_functions:
-            if parent is not None and parent not in seen:
-                seen.add(parent)
-                queue.append(parent)
-    return order
+    return _walk(t, depth_first=False, dedupe=True)
 
 
 def _walk(t: torch.Tensor, depth_first: bool, dedupe: bool) -> list[str]:
-    """Known wrong walks, for the diagnoses: depth-first, or without remembering nodes."""
-    order, seen, todo = [], set(), [t.grad_fn] if t.grad_fn is not None else []
+    """The names of the nodes reachable from t.grad_fn, in visiting order. Breadth-first
+    with each node once is the reference (a node's first visit comes in the order it was
+    first queued); depth-first, or not remembering nodes, are the known wrong walks the
+    diagnoses recognise (capped, as forgetting nodes can repeat them without end)."""
+    order, seen, todo = [], set(), deque([t.grad_fn] if t.grad_fn is not None else [])
     while todo and len(order) < 500:
-        node = todo.pop() if depth_first else todo.pop(0)
+        node = todo.pop() if depth_first else todo.popleft()
         if dedupe and node in seen:
             continue
         seen.add(node)

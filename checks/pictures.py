@@ -16,6 +16,7 @@ from checks.gd_loop import gd_ref, sgd_ref
 from checks.graph_leaves import NAMES_EXAMPLES, SEEDS_GRAPH, UNUSED_LEAF
 from checks.graphs import leaf, op, recipe
 from gradkit import graphs, recipes
+from gradkit.watch import backward_roots
 from gradkit.verdicts import STUDENT_ERRORS
 
 F32 = torch.float32
@@ -134,7 +135,7 @@ def graph_pair(student, function: str) -> dict:
         for i, a in enumerate(args)]
     names = {id(t): recipes.name(i) for i, t in enumerate(built)}
     names.update({id(a): n for n, a in zip(case.inputs, ref_args) if isinstance(a, torch.Tensor)})
-    with graphs.capture() as found:
+    with backward_roots() as found:
         value = reference(*ref_args)
     tensors = [t for a in ref_args for t in (a if isinstance(a, list) else [a])
                if isinstance(t, torch.Tensor)]

@@ -12,7 +12,6 @@ freed them (then the fallback writer is used too).
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import torch
@@ -166,8 +165,8 @@ def drawing(roots: list[torch.Tensor], names: dict | None = None) -> dict:
 class BackwardRoots:
     """Collects the tensors every backward pass starts from, while installed.
 
-    The worker's autograd watch feeds it; the grader uses ``capture()`` around a
-    reference so both sides' graphs are found the same way.
+    The worker's autograd watch feeds it; the grader uses ``watch.backward_roots()``
+    around a reference, so both sides' graphs are found the same way.
     """
 
     def __init__(self):
@@ -177,27 +176,3 @@ class BackwardRoots:
         for t in tensors if isinstance(tensors, (tuple, list)) else (tensors,):
             if isinstance(t, torch.Tensor) and t.grad_fn is not None and len(self.roots) < 8:
                 self.roots.append(t)
-
-
-@contextlib.contextmanager
-def capture():
-    """Record the roots of every backward pass run inside the block (grader side)."""
-    import torch.autograd.variable as variable
-
-    found = BackwardRoots()
-    holder = variable.Variable
-    engine = holder._execution_engine
-
-    class _Spy:
-        def run_backward(self, tensors, *args, **kwargs):
-            found.add(tensors)
-            return engine.run_backward(tensors, *args, **kwargs)
-
-        def __getattr__(self, name):
-            return getattr(engine, name)
-
-    holder._execution_engine = _Spy()
-    try:
-        yield found
-    finally:
-        holder._execution_engine = engine

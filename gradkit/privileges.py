@@ -97,14 +97,8 @@ def _check_python_readable(uid: int) -> None:
 
     paths = [sysconfig.get_paths()["stdlib"], os.path.dirname(torch.__file__),
              os.path.dirname(os.path.dirname(__file__))]
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child process
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        os._exit(next((i + 1 for i, p in enumerate(paths) if not os.access(p, os.R_OK | os.X_OK)), 0))
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
+    code = _as_user(uid, lambda: next(
+        (i + 1 for i, p in enumerate(paths) if not os.access(p, os.R_OK | os.X_OK)), 0))
     if code:
         raise SandboxError(
             f"the sandbox user (uid {uid}) cannot read {paths[code - 1]}, so student code "
@@ -143,14 +137,24 @@ def enter(sandbox: dict, cuda: bool) -> None:
 
 
 def kill_everything_of(uid: int) -> None:
-    """SIGKILL every process of ``uid``: a child takes that identity and signals all it can."""
+    """SIGKILL every process of ``uid``: a child takes that identity and signals all it can
+    (every process this user may signal, but not itself)."""
+    _as_user(uid, lambda: os.kill(-1, signal.SIGKILL))
+
+
+def _as_user(uid: int, action) -> int:
+    """Run ``action`` in a forked child that has become ``uid``; its int result (or 0,
+    or 1 if it failed) is the exit status returned."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child process
+        code = 1
         try:
             os.setgroups([])
+            os.setgid(uid)
             os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)  # every process this user may signal, but not itself
+            code = action() or 0
         except OSError:
             pass
-        os._exit(0)
-    os.waitpid(pid, 0)
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)

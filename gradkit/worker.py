@@ -128,7 +128,6 @@ def _load(path: str, name: str, modules: dict):
 
 def _call(fn, request: dict, watches: dict) -> dict:
     args, nodes = _arguments(request)
-    leaves = set(request.get("leaves", []))
     before = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
     grads_before = {path: t.grad for path, t in _tensor_args(args)}  # held: identity survives
     folder = os.path.dirname(request["path"])

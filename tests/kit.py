@@ -39,6 +39,12 @@ class Mutant:
         return overlay(folder, {self.topic: self.source})
 
 
+def cli_env(lang: str = "en", **extra) -> dict:
+    """The environment for running `python -m gradkit` from the tests: this kit, in
+    ``lang`` whatever the machine's locale."""
+    return {**os.environ, "GRADKIT_LANG": lang, "PYTHONPATH": str(KIT), **extra}
+
+
 def overlay(folder: Path, overrides: dict[str, str], replace=()) -> Path:
     """A submission: every reference solution, with ``overrides[topic]`` appended to
     that topic's module (a later definition wins); topics in ``replace`` are

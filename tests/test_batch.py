@@ -3,12 +3,11 @@ gives a CSV row and a results file per student, resumes, and never stops early."
 
 import csv
 import json
-import os
 import subprocess
 import sys
 import zipfile
 
-from tests.kit import KIT, SOLUTIONS, SUBMISSIONS, build_mixed
+from tests.kit import SOLUTIONS, SUBMISSIONS, build_mixed, cli_env
 
 
 def _zip(folder, path, prefix="work/"):
@@ -22,7 +21,7 @@ def _batch(folder, out, *extra):
         [sys.executable, "-m", "gradkit", "grade-batch", str(folder), "--csv", str(out / "grades.csv"),
          "--jobs", "2", "--topics", "manual_grad", "retain_graph", *extra],
         capture_output=True, text=True, timeout=600,
-        env={**os.environ, "GRADKIT_LANG": "en", "PYTHONPATH": str(KIT)})
+        env=cli_env())
 
 
 def test_a_mixed_folder_gives_one_row_and_one_result_per_student(tmp_path):

@@ -1,17 +1,16 @@
 """The command line: exit codes and results files an LMS and CI can rely on."""
 
 import json
-import os
 import subprocess
 import sys
 import time
 
-from tests.kit import EXERCISES, KIT, MUTANTS, SOLUTIONS, SUBMISSIONS, build_hostile, overlay
+from tests.kit import EXERCISES, MUTANTS, SOLUTIONS, SUBMISSIONS, build_hostile, cli_env, overlay
 
 
 def gradkit(*args, lang="en", cwd=None, extra_env=None, **kw):
     """Run the CLI in ``cwd`` (its .gradkit/ state goes there), in English unless asked."""
-    env = {**os.environ, "GRADKIT_LANG": lang, "PYTHONPATH": str(KIT), **(extra_env or {})}
+    env = cli_env(lang, **(extra_env or {}))
     return subprocess.run([sys.executable, "-m", "gradkit", *args], capture_output=True,
                           text=True, env=env, cwd=cwd, **kw)
 
@@ -101,7 +100,7 @@ def test_watch_grades_again_after_a_change(tmp_path):
     watcher = subprocess.Popen(
         [sys.executable, "-m", "gradkit", "check", "retain_graph", "--target", str(sub),
          "--watch", "--watch-rounds", "2"], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "GRADKIT_LANG": "en", "PYTHONPATH": str(KIT)})
+        env=cli_env())
     first = []
     for line in watcher.stdout:
         first.append(line)

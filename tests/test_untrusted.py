@@ -16,7 +16,7 @@ import torch
 from gradkit import privileges
 from gradkit.runner import CHECKS_DIR
 from gradkit.sandbox import Submission, Zygote
-from tests.kit import KIT, overlay
+from tests.kit import cli_env, overlay
 
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (CI runs as root)")
 
@@ -73,8 +73,7 @@ def test_as_root_student_code_runs_with_nothing_to_reach(tmp_path):
 def _grade(folder, out, fmt="json", topics=("manual_grad",)):
     done = subprocess.run([sys.executable, "-m", "gradkit", "grade", str(folder), "--format", fmt,
                            "--out", str(out), "--topics", *topics], capture_output=True,
-                          text=True, env={**os.environ, "GRADKIT_LANG": "en",
-                                          "PYTHONPATH": str(KIT)}, timeout=300)
+                          text=True, env=cli_env(), timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(out.read_text())
 

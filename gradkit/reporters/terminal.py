@@ -10,9 +10,9 @@ from rich.markup import escape
 from .. import catalog
 from ..i18n import misconception, text
 from ..results import PASSED, FunctionResult, GradeResult
+from .summary import SILENT_KINDS
 
 MARK = {PASSED: "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]"}
-SILENT_KINDS = ("not_implemented", "missing_module", "missing_function")
 
 
 def render(result: GradeResult, console: Console | None = None, target: str | None = None,
