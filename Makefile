@@ -22,7 +22,7 @@ check: setup
 
 test: $(VENV)/.test-deps
 	@test -d tests || { echo "the kit's own tests are not part of this bundle"; exit 2; }
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -rs tests
 
 bench: setup
 	$(BIN)/python -m gradkit.bench

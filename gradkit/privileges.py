@@ -75,6 +75,23 @@ def prepare(scratch: str, submission: str) -> tuple[Sandbox, str]:
     return sandbox, copy
 
 
+def unready() -> str | None:
+    """Why the sandbox cannot run here (a uid would not be able to read Python, torch or
+    the kit), or None when it can. For the kit's own tests, which must run from a clone
+    in any folder."""
+    try:
+        uid, lock = _reserve_uid()
+    except SandboxError as exc:
+        return str(exc)
+    try:
+        _check_python_readable(uid)
+    except SandboxError as exc:
+        return str(exc)
+    finally:
+        os.close(lock)
+    return None
+
+
 def _reserve_uid() -> tuple[int, int]:
     first, last = (int(n) for n in os.environ.get("GRADKIT_SANDBOX_UIDS", DEFAULT_UIDS).split("-"))
     locks = os.path.join(tempfile.gettempdir(), "gradkit-uids")

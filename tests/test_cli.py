@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import threading
 import time
 
 from tests.kit import EXERCISES, MUTANTS, SOLUTIONS, SUBMISSIONS, build_hostile, cli_env, overlay
@@ -99,18 +100,21 @@ def test_watch_grades_again_after_a_change(tmp_path):
     sub = overlay(tmp_path / "sub", {})
     watcher = subprocess.Popen(
         [sys.executable, "-m", "gradkit", "check", "retain_graph", "--target", str(sub),
-         "--watch", "--watch-rounds", "2"], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
-        env=cli_env())
+         "--watch", "--watch-rounds", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env=cli_env())
+    watchdog = threading.Timer(180, watcher.kill)  # a grading that never reports must not hang
+    watchdog.start()
     first = []
     for line in watcher.stdout:
         first.append(line)
         if line.startswith("Total"):
             break
-    assert "Total: 5 / 5" in first[-1]
+    assert first and "Total: 5 / 5" in first[-1], "".join(first)
     time.sleep(1.0)  # a new modification time, even on coarse clocks
     broken = (MUTANTS / "retain_graph" / "twice_single_backward.py").read_text()
     (sub / "retain_graph.py").write_text((sub / "retain_graph.py").read_text() + "\n" + broken)
     rest, _ = watcher.communicate(timeout=120)
+    watchdog.cancel()
     assert watcher.returncode == 1
     assert "retain_graph.py changed: grading again" in rest
     assert "Total: 4 / 5" in rest and "backward ran once" in rest

@@ -16,9 +16,11 @@ import torch
 from gradkit import privileges
 from gradkit.runner import CHECKS_DIR
 from gradkit.sandbox import Submission, Zygote
-from tests.kit import cli_env, overlay
+from tests.kit import SANDBOX_UNREADY, cli_env, overlay
 
-AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (CI runs as root)")
+AS_ROOT = pytest.mark.skipif(
+    os.geteuid() != 0 or bool(SANDBOX_UNREADY),
+    reason=f"needs root (CI runs as root) and a readable Python and clone: {SANDBOX_UNREADY or ''}")
 
 PROBE = '''
 import os, resource
