@@ -104,7 +104,7 @@ def test_a_forged_results_file_is_replaced_by_the_real_one(tmp_path):
     sub = overlay(tmp_path / "sub", {"manual_grad": FORGER})
     data = _grade(sub, out, fmt="gradescope")
     assert data["score"] == 8  # 10 points, and linear_mse_grad's 2 really lost
-    if os.geteuid() == 0:
+    if privileges.wanted():  # root with the sandbox on
         assert oct(out.parent.stat().st_mode)[-2:] == "00"  # the student's uid cannot go in
 
 
