@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 
 from checks.diagnose import first_error_match, first_match
-from gradkit import catalog, describe, recipes
+from gradkit import catalog, describe
+from gradkit.untrusted import recipes
 from gradkit.i18n import text
 from gradkit.verdicts import STUDENT_ERRORS, CheckFailure
 

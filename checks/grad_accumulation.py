@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from checks.contract import few_examples
 from checks.diagnose import matches
 from checks.expect import Case, tensor
-from checks.graphs import dtype_name, leaf, recipe
+from checks.recipe_strategies import dtype_name, leaf, recipe
 from checks.reference import autograd_grads
 from checks.strategies import matrices, vectors
 from gradkit.i18n import text

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from checks.contract import few_examples
 from checks.diagnose import matches, raised, when
 from checks.expect import Case, tensor
-from checks.graphs import branching_graphs, leaf, node_lists, op, recipe, scalar_out
+from checks.recipe_strategies import branching_graphs, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import matrices, vectors
 from gradkit.i18n import text
 

@@ -14,9 +14,9 @@ import torch
 from checks.expect import Case, tensor
 from checks.gd_loop import gd_ref, sgd_ref
 from checks.graph_leaves import NAMES_EXAMPLES, SEEDS_GRAPH, UNUSED_LEAF
-from checks.graphs import leaf, op, recipe
-from gradkit import graphs, recipes
-from gradkit.watch import backward_roots
+from checks.recipe_strategies import leaf, op, recipe
+from gradkit.untrusted import drawing, recipes
+from gradkit.untrusted.watch import backward_roots
 from gradkit.verdicts import STUDENT_ERRORS
 
 F32 = torch.float32
@@ -139,8 +139,8 @@ def graph_pair(student, function: str) -> dict:
         value = reference(*ref_args)
     tensors = [t for a in ref_args for t in (a if isinstance(a, list) else [a])
                if isinstance(t, torch.Tensor)]
-    roots = graphs.pick_roots(found.roots, value, tensors)
-    return {"student": mine, "reference": graphs.drawing(roots, names)}
+    roots = drawing.pick_roots(found.roots, value, tensors)
+    return {"student": mine, "reference": drawing.drawing(roots, names)}
 
 
 # -- training curves: losses per step and the path of the parameters ----------------------

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from checks.contract import few_examples
 from checks.diagnose import matches, raised, scaled, when
 from checks.expect import Case, tensor
-from checks.graphs import dtype_name, leaf, node_lists, op, recipe, scalar_out
+from checks.recipe_strategies import dtype_name, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import floats, matrices, vectors
 from gradkit.i18n import text
 

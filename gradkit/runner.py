@@ -15,9 +15,10 @@ from pathlib import Path
 
 import torch
 
-from . import catalog, i18n, privileges
+from . import catalog, i18n
+from .untrusted import privileges
 from .results import FunctionResult, GradeResult
-from .sandbox import DEFAULT_TIMEOUT_S, Submission, Zygote
+from .untrusted.sandbox import DEFAULT_TIMEOUT_S, Submission, Zygote
 
 KIT_DIR = Path(__file__).resolve().parent.parent
 CHECKS_DIR = KIT_DIR / "checks"

@@ -11,7 +11,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gradkit import privileges
+from gradkit.untrusted import privileges
 from gradkit.results import GradeResult
 
 KIT = Path(__file__).resolve().parent.parent

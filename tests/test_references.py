@@ -8,8 +8,8 @@ from hypothesis import given, settings
 
 from checks.grad_accumulation import parameter_sets, reference_zero_grad
 from checks.graph_leaves import reference_names
-from checks.graphs import branching_graphs, recipe
-from gradkit import recipes
+from checks.recipe_strategies import branching_graphs, recipe
+from gradkit.untrusted import recipes
 
 
 @settings(max_examples=30, deadline=None, database=None)

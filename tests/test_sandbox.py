@@ -6,7 +6,7 @@ import textwrap
 import pytest
 import torch
 
-from gradkit.sandbox import Submission, Zygote
+from gradkit.untrusted.sandbox import Submission, Zygote
 from gradkit.verdicts import FatalStudentError, StudentError
 
 

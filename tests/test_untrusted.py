@@ -13,9 +13,9 @@ import time
 import pytest
 import torch
 
-from gradkit import privileges
+from gradkit.untrusted import privileges
 from gradkit.runner import CHECKS_DIR
-from gradkit.sandbox import Submission, Zygote
+from gradkit.untrusted.sandbox import Submission, Zygote
 from tests.kit import SANDBOX_UNREADY, cli_env, overlay
 
 AS_ROOT = pytest.mark.skipif(

@@ -5,7 +5,7 @@ import struct
 import pytest
 import torch
 
-from gradkit import wire
+from gradkit.untrusted import wire
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.bool,

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.graph_leaves import TOPIC, _expect_names
-from checks.graphs import branching_graphs, op, recipe
+from checks.recipe_strategies import branching_graphs, op, recipe
 
 
 @st.composite

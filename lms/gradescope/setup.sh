@@ -21,5 +21,5 @@ if [ -s "$SOURCE/torch-index.txt" ]; then
   "${PIP[@]}" --index-url "$(cat "$SOURCE/torch-index.txt")" "$torch_pin"
 fi
 "${PIP[@]}" "$SOURCE"
-# Student code runs under its own uid (see gradkit/privileges.py): let it read Python.
+# Student code runs under its own uid (see gradkit/untrusted/privileges.py): let it read Python.
 chmod -R o+rX /autograder/venv "$SOURCE"

@@ -19,7 +19,7 @@ import traceback
 
 import torch
 
-from . import channel, graphs, recipes, wire
+from . import channel, drawing, recipes, wire
 from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch
 
 OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failing
@@ -162,13 +162,13 @@ def _call(fn, request: dict, watches: dict) -> dict:
 
 
 def _draw(value, args: list, nodes: list, request: dict, backward) -> dict:
-    """The student's graph (see ``graphs.pick_roots``)."""
+    """The student's graph (see ``drawing.pick_roots``)."""
     names = {id(t): recipes.name(i) for i, t in enumerate(nodes)}
     for name, (path, t) in zip(request.get("names", []), _tensor_args(args)):
         names.setdefault(id(t), name)
-    roots = graphs.pick_roots(backward.roots, value, [t for _, t in _tensor_args(args)])
+    roots = drawing.pick_roots(backward.roots, value, [t for _, t in _tensor_args(args)])
     try:
-        return graphs.drawing(roots, names)
+        return drawing.drawing(roots, names)
     except Exception as exc:  # a picture is a courtesy: never fail the call for it
         return {"text": f"(no picture: {type(exc).__name__})", "dot": "", "nodes": 0}
 

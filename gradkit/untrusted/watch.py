@@ -15,7 +15,7 @@ import sys
 import torch
 import torch.autograd.variable
 
-from .graphs import BackwardRoots
+from .drawing import BackwardRoots
 
 
 class _Watch:

@@ -15,8 +15,8 @@ import signal
 import socket
 
 from . import channel, wire
-from .i18n import text
-from .verdicts import FatalStudentError, student_error
+from ..i18n import text
+from ..verdicts import FatalStudentError, student_error
 
 DEFAULT_TIMEOUT_S = 10.0
 

@@ -42,12 +42,12 @@ class WireError(ValueError):
     catalog message a student reads; ``str()`` is its English text."""
 
     def __init__(self, key: str, **params):
-        from .i18n import text
+        from ..i18n import text
         self.key, self.params = key, params
         super().__init__(text(key, "en", **params))
 
     def student_text(self) -> str:
-        from .i18n import text
+        from ..i18n import text
         return text(self.key, **self.params)
 
 

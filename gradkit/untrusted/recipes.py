@@ -131,7 +131,7 @@ def name(i: int) -> str:
 
 def as_code(recipe: dict, upto: int | None = None) -> str:
     """The recipe as the Python a student would type (nodes ``t0``, ``t1``, ...)."""
-    from .describe import number
+    from ..describe import number
 
     lines = []
     dtype = recipe.get("dtype", "float64")

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for autograd graphs, drawn as recipes (see ``gradkit.recipes``).
+"""Hypothesis strategies for autograd graphs, drawn as recipes (see ``gradkit.untrusted.recipes``).
 
 Draws shrink toward short chains on the newest node, so the smallest failing
 graph a student sees is a few lines of code. Every node is a vector of length n
@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from gradkit import recipes
+from gradkit.untrusted import recipes
 
 # Simplest first: hypothesis shrinks a choice toward the first entry.
 OPS = ("mul", "add", "sum", "tanh", "pow", "mean", "view", "index", "matmul", "detach")
