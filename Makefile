@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup check test bench autograder student clean
+.PHONY: setup check test lint bench autograder student clean
 
 setup: $(BIN)/gradkit
 
@@ -13,8 +13,8 @@ $(BIN)/gradkit: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	@touch $@
 
-$(VENV)/.test-deps: $(BIN)/gradkit
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+$(VENV)/.test-deps: $(BIN)/gradkit pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,batch]'
 	@touch $@
 
 check: setup
@@ -24,10 +24,20 @@ test: $(VENV)/.test-deps
 	@test -d tests || { echo "the kit's own tests are not part of this bundle"; exit 2; }
 	$(BIN)/python -m pytest -q -rs tests
 
+$(VENV)/.lint-deps: $(BIN)/gradkit
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'
+	@touch $@
+
+# ruff and mypy, pinned in pyproject.toml with their configuration (not yet part of `make test`).
+lint: $(VENV)/.lint-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 bench: setup
 	$(BIN)/python -m gradkit.bench
 
-# Gradescope's autograder zip; TORCH_CPU_INDEX=<PyTorch's CPU wheel index> bakes it in.
+# Gradescope's autograder zip. Its setup.sh installs torch's CPU build; GRADKIT_TORCH=cuda
+# bakes in the default (CUDA) build instead, GRADKIT_TORCH_INDEX=<URL> another index.
 autograder: setup
 	$(BIN)/python -m gradkit.bundle autograder --out build/autograder.zip
 

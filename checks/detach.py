@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import sample_args, untouched_check
-from checks.diagnose import matches, when
+from checks.diagnose import FEATURES, Diagnosis, has_zero, matches, size, when
 from checks.expect import Case, tensor
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
@@ -113,8 +113,11 @@ def test_predict_without_a_graph(student, device, dtype, raw):
     w, b, x = case.args
     got = case.run(leaves=(0, 1)).value
     meta = getattr(got, "gk_meta", None)
-    if meta is not None and (meta.has_grad_fn or meta.requires_grad):
+    if meta is not None and meta.has_grad_fn:
         case.fail(text("predict.graph"), misconception="predict_tracks_graph")
+    if meta is not None and meta.requires_grad:
+        # No grad_fn, yet requires_grad: computed without a graph, then marked requires_grad_().
+        case.fail(text("predict.requires_grad"), misconception="predict_requires_grad_set")
     case.expect_tensor(got, w * x + b, text("what.prediction"))
 
 
@@ -142,7 +145,10 @@ def test_frozen_step_updates_W2_only(student, device, dtype, raw):
     """(W1 unchanged, W2 − lr·∂L/∂W2)."""
     case = Case(student, TOPIC, "frozen_step", *frozen_args(raw, dtype, device))
     W1 = case.args[0]
-    case.diagnoses = [when("frozen_layer_updated", lambda got, expected: not torch.equal(got[0], W1))]
+    W2, n = case.args[1], case.args[2].shape[0]
+    case.diagnoses = [when("frozen_layer_updated", lambda got, expected: not torch.equal(got[0], W1)),
+                      Diagnosis("sum_instead_of_mean", relation="matches",
+                                wrong=lambda e: (e[0], W2 + n * (e[1] - W2)))]
     case.expect_tensors(case.run(leaves=(0, 1)).value, frozen_ref(*case.args), ("W1", "new W2"))
 
 
@@ -163,3 +169,11 @@ test_inputs_untouched = untouched_check(TOPIC, {
     "predict": sample_args(predict_cases, lambda raw, dt, dev: [tensor(v, dt, dev) for v in raw]),
     "frozen_step": sample_args(frozen_cases, frozen_args),
 }, leaves={"straight_through_round": (0,), "predict": (0, 1), "frozen_step": (0, 1)})
+
+
+# -- the features a failure profile reads (checks.diagnose.FEATURES) -----------------------------
+
+FEATURES.declare(TOPIC, {
+    "frozen_step": lambda W1, W2, X, y, lr: {"n_is_1": size(X) == 1, "k_is_1": size(W1) == 1},
+    "predict": lambda w, b, x: {"x_has_zero": has_zero(x)},
+})

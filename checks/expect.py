@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from checks.diagnose import first_error_match, first_match
+from checks.diagnose import FEATURES, all_matches, first_error_match
+from gradkit.evidence import EVIDENCE
 from gradkit import catalog, describe
+from gradkit.shrink_budget import BUDGET
 from gradkit.untrusted import recipes
 from gradkit.i18n import text
 from gradkit.verdicts import STUDENT_ERRORS, CheckFailure
@@ -45,6 +47,9 @@ class Case:
         self.inputs = dict(zip(params, shown))
         # What the feedback shows: the code that builds the graph, then the arguments.
         self.shown = ({"graph": describe.Code(recipes.as_code(graph))} if graph else {}) | self.inputs
+        # One example of the check's evidence (gradkit.evidence): its key and features.
+        self.key = self.label + "\n" + str(self.shown.get("graph", ""))
+        EVIDENCE.seen(self.key, FEATURES.of(topic, function, self.args, graph))
 
     @property
     def label(self) -> str:
@@ -62,23 +67,52 @@ class Case:
         return args
 
     def run(self, leaves=(), vjp=None, draw=False):
+        """The student's answer. Within a property check the call goes through the
+        shrink budget (``gradkit.shrink_budget``): same request, same outcome, and
+        a bounded number of new calls once the check has failed."""
+        bind = self.bind if self.graph else None
+        names = list(self.inputs) if draw else None
+        request = {"topic": self.topic, "function": self.function, "args": list(self.args),
+                   "leaves": list(leaves), "graph": self.graph,
+                   "bind": {str(k): v for k, v in (bind or {}).items()}, "vjp": vjp,
+                   "draw": names}
         try:
-            return self.student.call(self.topic, self.function, self.args, leaves=leaves,
-                                     graph=self.graph, bind=self.bind if self.graph else None,
-                                     vjp=vjp, draw=list(self.inputs) if draw else None,
-                                     label=self.label)
+            outcome = BUDGET.call(request, lambda: self.student.call(
+                self.topic, self.function, self.args, leaves=leaves, graph=self.graph,
+                bind=bind, vjp=vjp, draw=names, label=self.label))
+            EVIDENCE.ran(self.key)  # answered (a call past the shrink budget never is)
+            return outcome
         except STUDENT_ERRORS as exc:
+            BUDGET.failed()
+            EVIDENCE.failed(self.key)
+            exc.case = self
             exc.inputs = self.shown
             exc.misconception = first_error_match(self.diagnoses, exc.message)
             raise
 
-    def fail(self, message: str, expected=None, got=None, misconception=None):
+    def fail(self, message: str, expected=None, got=None, misconception=None, names=None):
         """Fail with ``message``; unless the check names the mistake itself, the case's
-        diagnoses try to, from the expected and returned values."""
+        diagnoses try to, from the expected and returned values. Every id that explains
+        this answer is kept (``candidates``); the plugin names one only if it explains
+        every failing example of the function it was tried on (``gradkit.evidence``)."""
+        candidates, parts = [], {}
         if misconception is None and (expected is not None or got is not None):
-            misconception = first_match(self.diagnoses, got, expected)
-        raise CheckFailure(f"{self.label}: {message}", inputs=self.shown, expected=expected,
-                           got=got, misconception=misconception, call=self.label)
+            candidates = all_matches(self.diagnoses, got, expected)
+            for d in self.diagnoses:
+                if d.id in candidates and d.id not in parts:
+                    parts[d.id] = d.parts(got, expected, names)
+            misconception = candidates[0] if candidates else None
+            EVIDENCE.failed(self.key, [d.id for d in self.diagnoses], candidates)
+        else:
+            EVIDENCE.failed(self.key)
+        BUDGET.failed()
+        failure = CheckFailure(f"{self.label}: {message}", inputs=self.shown, expected=expected,
+                               got=got, misconception=misconception, call=self.label)
+        failure.candidates = candidates
+        failure.parts = parts
+        failure.case = self  # the counterexample itself, for the pictures (checks/pictures.py)
+        failure.verify = bool(candidates)  # a diagnosis from values: checked on every example
+        raise failure
 
     # -- judging answers -------------------------------------------------
 
@@ -100,7 +134,7 @@ class Case:
         for g, e, name in zip(got, expected, names):
             problem = tensor_problem(g, e, name, scale)
             if problem:
-                self.fail(problem, expected, tuple(got))
+                self.fail(problem, expected, tuple(got), names=names)
 
     def expect_list(self, got, expected: list, what: str, item: type, misconception=None):
         """A list of plain values (names, bools), equal item by item."""

@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from checks.contract import rule_check, sample_args, untouched_check
-from checks.diagnose import matches, raised, when
+from checks.diagnose import FEATURES, matches, raised, size, when
 from checks.expect import case_factory
 from checks.strategies import floats, low_rank_matrices, matrices, vectors
 
@@ -116,6 +116,23 @@ def gd_ref(x, y, w0, b0, lr, steps, *, record_after=False, accumulate=False):
     return w.detach(), b.detach(), torch.stack(losses)
 
 
+def weights_zeroed_ref(x, y, w0, b0, lr, steps):
+    """w.zero_() where w.grad.zero_() belongs: the weights reset after every update,
+    the gradients never (a real student's loop)."""
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    losses, total = [], (torch.zeros_like(w0), torch.zeros_like(b0))
+    for _ in range(steps):
+        loss = ((w * x + b - y) ** 2).mean()
+        losses.append(loss.detach())
+        total = tuple(t + g for t, g in zip(total, torch.autograd.grad(loss, (w, b))))
+        with torch.no_grad():
+            w.add_(total[0], alpha=-lr)
+            b.add_(total[1], alpha=-lr)
+            w.zero_()
+            b.zero_()
+    return w.detach(), b.detach(), torch.stack(losses)
+
+
 def loss_as_gradient_ref(x, y, w0, b0, lr, steps):
     w, b, losses = w0.clone(), b0.clone(), []
     for _ in range(steps):
@@ -125,7 +142,8 @@ def loss_as_gradient_ref(x, y, w0, b0, lr, steps):
     return w, b, torch.stack(losses)
 
 
-def sgd_ref(X, y, w0, b0, lr, epochs, batch_size, *, drop_last=False, divide_again=False):
+def sgd_ref(X, y, w0, b0, lr, epochs, batch_size, *, drop_last=False, divide_again=False,
+            full_divisor=False):
     """Mini-batch SGD; the keywords give known wrong versions (the last, smaller batch
     dropped; the step divided by the batch size once more)."""
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
@@ -134,6 +152,8 @@ def sgd_ref(X, y, w0, b0, lr, epochs, batch_size, *, drop_last=False, divide_aga
         for i in range(0, m - m % batch_size if drop_last else m, batch_size):
             yb = y[i:i + batch_size]
             loss = ((X[i:i + batch_size] @ w + b - yb) ** 2).mean()
+            if full_divisor:  # the short last batch's sum divided by batch_size all the same
+                loss = loss * len(yb) / batch_size
             sgd_step((w, b), loss, lr / len(yb) if divide_again else lr)
     return w.detach(), b.detach()
 
@@ -156,25 +176,32 @@ def gd_diagnoses(*args):
     return [matches("loss_recorded_after_update", lambda: gd_ref(*args, record_after=True)),
             matches("grad_not_zeroed", lambda: gd_ref(*args, accumulate=True)),
             matches("loss_as_gradient", lambda: loss_as_gradient_ref(*args)),
+            matches("weights_zeroed", lambda: weights_zeroed_ref(*args)),
+            raised("inplace_leaf_update", "leaf Variable that requires grad"),
             raised("rebinding_loses_leaf", "NoneType")]
 
 
 def sgd_diagnoses(*args):
     return [matches("partial_batch_dropped", lambda: sgd_ref(*args, drop_last=True)),
-            matches("mean_divided_twice", lambda: sgd_ref(*args, divide_again=True))]
+            matches("mean_divided_twice", lambda: sgd_ref(*args, divide_again=True)),
+            matches("short_batch_full_divisor", lambda: sgd_ref(*args, full_divisor=True)),
+            raised("inplace_leaf_update", "leaf Variable that requires grad")]
 
 
 def converges_diagnoses(a, lr):
     said_yes = lambda condition: lambda got, expected: got is True and condition  # noqa: E731
     return [when("boundary_included", said_yes(lr * a == 1)),
             when("nonpositive_lr", said_yes(lr <= 0)),
-            when("curvature_confused", said_yes(1 < lr * a < 2))]
+            # lr < 2/a says yes on the whole of 1 <= lr·a < 2, the boundary itself included
+            when("curvature_confused", said_yes(1 <= lr * a < 2))]
 
 
 def least_squares_diagnoses(X, y):
     singular = torch.linalg.matrix_rank(X.double().T @ X.double()).item() < X.shape[1]
-    return [when("normal_equations_singular", lambda got, expected: singular),
-            raised("normal_equations_singular", "singular")]
+    return [when("rank_deficient_unhandled", lambda got, expected: singular),
+            raised("normal_equations_singular", "singular"),
+            # a QR solver: R is not square (m < d) or not invertible
+            raised("rank_deficient_unhandled", "solve_triangular")]
 
 
 def ridge_diagnoses(X, y, lam):
@@ -270,3 +297,21 @@ test_no_torch_optim = rule_check(
     TOPIC, {"gradient_descent": SAMPLE_ARGS["gradient_descent"]}, "optim_used",
     "rule.optim_used", "optim_used")
 test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)
+
+
+# -- the features a failure profile reads (checks.diagnose.FEATURES) -----------------------------
+
+def _rank_deficient(X) -> bool:
+    return torch.linalg.matrix_rank(X.double().cpu()).item() < X.shape[1]
+
+
+FEATURES.declare(TOPIC, {
+    "gradient_descent": lambda x, y, w0, b0, lr, steps: {"one_step": steps == 1,
+                                                         "n_is_1": size(x) == 1},
+    "minibatch_sgd": lambda X, y, w0, b0, lr, epochs, batch_size: {
+        "batch_divides": size(X) % batch_size == 0, "one_batch": batch_size >= size(X),
+        "n_is_1": size(X) == 1, "d_is_1": size(X, 1) == 1},
+    "converges": lambda a, lr: {"lr_a_near_1": abs(lr * a - 1) < 0.05},
+    "least_squares": lambda X, y: {"rank_deficient": _rank_deficient(X), "d_is_1": size(X, 1) == 1},
+    "ridge": lambda X, y, lam: {"n_is_1": size(X) == 1, "d_is_1": size(X, 1) == 1},
+})

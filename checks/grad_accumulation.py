@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import few_examples
-from checks.diagnose import matches
+from checks.diagnose import FEATURES, matches, size, when
 from checks.expect import Case, tensor
 from checks.recipe_strategies import dtype_name, leaf, recipe
 from checks.reference import autograd_grads
@@ -153,4 +153,16 @@ def _expect_zeroed(case: Case, who: str, expected, got: dict, set_to_none: bool)
                   misconception="zero_grad_new_tensor")
     if got.get("grad_has_grad_fn") or got.get("grad_requires_grad"):
         case.fail(text("zero.keeps_graph", who=who), misconception="zero_grad_keeps_graph")
+    # set_to_none=False taken as "nothing to do": the gradient is left as it was.
+    case.diagnoses = [when("zero_grad_flag_ignored", lambda got, want: not set_to_none
+                           and bool((want == 0).all()) and not bool((got == 0).all()))]
     case.expect_tensor(grad, expected, f"{who}.grad")
+
+
+# -- the features a failure profile reads (checks.diagnose.FEATURES) -----------------------------
+
+FEATURES.declare(TOPIC, {
+    "accumulated_grad": lambda X, y, w, micro_batch: {
+        "batch_divides": size(X) % micro_batch == 0, "one_batch": micro_batch >= size(X)},
+    "grads_without_zeroing": lambda x, k: {"one_step": k == 1},
+})

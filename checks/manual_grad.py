@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import rule_check, untouched_check
-from checks.diagnose import matches, scaled, transposed
+from checks.diagnose import FEATURES, approx, has_zero, matches, scaled, size, transposed, when
 from checks.expect import case_factory
 from checks.reference import autograd_grads
 from checks.strategies import floats, magnitudes, matrices, vectors
@@ -88,6 +88,11 @@ def sigmoid_diagnoses(x, w, t):
     s = torch.sigmoid(o)
     return [matches("activation_for_derivative", lambda: (o - t) * o * x),
             matches("derivative_wrong_point", lambda: (o - t) * s * (1 - s) * x),
+            when("sigmoid_missing_x", lambda got, expected: bool(
+                got.numel() >= 1 and not approx(got, expected)
+                and torch.allclose(got.detach().double().cpu(),
+                                   ((o - t) * o * (1 - o)).double().cpu().expand(got.shape),
+                                   rtol=1e-3, atol=1e-6))),
             scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0)]
 
 
@@ -102,7 +107,13 @@ def two_layer_diagnoses(X, y, W1, b1, W2, b2):
         d_yhat = 2 * (h @ W2 + b2 - y) / X.shape[0]
         d_pre = d_yhat[:, None] * W2[None, :] * h
         return d_pre.T @ X, d_pre.sum(0), h.T @ d_yhat, d_yhat.sum()
+    def tanh_forgotten():
+        h = torch.tanh(X @ W1.T + b1)
+        d_yhat = 2 * (h @ W2 + b2 - y) / X.shape[0]
+        d_pre = d_yhat[:, None] * W2[None, :]
+        return d_pre.T @ X, d_pre.sum(0), h.T @ d_yhat, d_yhat.sum()
     return [transposed(), matches("activation_for_derivative", tanh_for_derivative),
+            matches("tanh_derivative_forgotten", tanh_forgotten),
             scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0)]
 
 
@@ -175,3 +186,16 @@ test_no_autograd = rule_check(
     TOPIC, SAMPLE_ARGS, "autograd_used",
     "rule.autograd_in_manual", "autograd_in_manual")
 test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)
+
+
+# -- the features a failure profile reads (checks.diagnose.FEATURES) -----------------------------
+
+FEATURES.declare(TOPIC, {
+    "linear_mse_grad": lambda x, y, w, b: {"n_is_1": size(x) == 1, "x_has_zero": has_zero(x),
+                                           "b_is_0": float(b) == 0.0},
+    "sigmoid_neuron_grad": lambda x, w, t: {"d_is_1": size(x) == 1, "x_has_zero": has_zero(x)},
+    "matrix_mse_grad": lambda X, y, w: {"n_is_1": size(X) == 1, "d_is_1": size(X, 1) == 1},
+    "two_layer_grads": lambda X, y, W1, b1, W2, b2: {"n_is_1": size(X) == 1,
+                                                     "k_is_1": size(W1) == 1,
+                                                     "d_is_1": size(X, 1) == 1},
+})

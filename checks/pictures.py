@@ -120,10 +120,13 @@ GRAPH_PICTURES = {
 }
 
 
-def graph_pair(student, function: str) -> dict:
-    """{"student": drawing, "reference": drawing} for one function's worked example."""
+def graph_pair(student, function: str, counterexample=None) -> dict:
+    """{"student": drawing, "reference": drawing, "call": the call drawn}: for the
+    counterexample the report shows (a Case), else for the function's worked example."""
     topic, args, nodes, bind, leaves, reference = GRAPH_PICTURES[function]
     graph = recipe(nodes, "cpu", "float32") if nodes else None
+    if counterexample is not None:
+        args, graph, bind = list(counterexample.args), counterexample.graph, counterexample.bind
     case = Case(student, topic, function, *args, graph=graph, bind=bind)
     try:
         mine = case.run(leaves=leaves, draw=True).facts.get("drawing") or {}
@@ -140,7 +143,8 @@ def graph_pair(student, function: str) -> dict:
     tensors = [t for a in ref_args for t in (a if isinstance(a, list) else [a])
                if isinstance(t, torch.Tensor)]
     roots = drawing.pick_roots(found.roots, value, tensors)
-    return {"student": mine, "reference": drawing.drawing(roots, names)}
+    return {"student": mine, "reference": drawing.drawing(roots, names), "call": case.label,
+            "counterexample": counterexample is not None}
 
 
 # -- training curves: losses per step and the path of the parameters ----------------------
@@ -225,7 +229,13 @@ def _draw(student, pictures, topic, function):
         return
     found = {}
     if function in GRAPH_PICTURES:
-        found["graphs"] = graph_pair(student, function)
+        shown = pictures.counterexample(topic, function) if hasattr(pictures, "counterexample") else None
+        try:
+            found["graphs"] = graph_pair(student, function, shown)
+        except Exception:  # a counterexample the reference cannot replay: the worked example
+            if shown is None:
+                raise
+            found["graphs"] = graph_pair(student, function)
     if function in CURVES:
         found["curves"] = curve_pair(student, function)
     pictures.store(topic, function, found)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import few_examples
-from checks.diagnose import matches, raised, scaled, when
+from checks.diagnose import FEATURES, has_zero, matches, raised, scaled, size, when
 from checks.expect import Case, tensor
 from checks.recipe_strategies import dtype_name, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import floats, matrices, vectors
@@ -99,7 +99,8 @@ def _second_derivative(case: Case):
     expected, scale = second_derivative_ref(coeffs, x)
     case.diagnoses = [
         matches("first_for_second", lambda: first_derivative(coeffs, x)),
-        when("nan_at_zero", lambda got, want: bool(torch.isnan(got.cpu()[x.cpu() == 0]).any()))]
+        when("nan_at_zero", lambda got, want: bool(torch.isnan(got.cpu()[x.cpu() == 0]).any())),
+        raised("second_grad_unused", "does not require grad|appears to not have been used")]
     case.expect_tensor(case.run().value, expected, "p''(x)", scale=scale)
 
 
@@ -143,3 +144,11 @@ def test_second_derivative_uses_autograd(student, device, poly):
                 tensor(xs, torch.float64, device))
     if not case.run().facts.get("autograd_used"):
         case.fail(text("rule.no_autograd_for_second"), misconception="no_autograd_for_second")
+
+
+# -- the features a failure profile reads (checks.diagnose.FEATURES) -----------------------------
+
+FEATURES.declare(TOPIC, {
+    "second_derivative": lambda coeffs, x: {"degree_le_1": size(coeffs) <= 2,
+                                            "x_has_zero": has_zero(x)},
+})

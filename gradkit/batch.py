@@ -1,9 +1,12 @@
 """`gradkit grade-batch`: a folder of submissions (one folder or zip per student) to
 one results file per student, a CSV of grades and a per-function summary.
 
-Each submission is graded in its own process, so one that breaks anything breaks
-only its own row; a results file that is already there is kept (resume) unless
-``force``. Zips are unpacked with care: no paths outside the folder, no links,
+Submissions are graded by a few warm grader processes (``batch_workers``: torch
+imported once per process, isolation set up per submission), or on a Dask cluster
+(``dask_batch``); a submission that breaks anything breaks only its own row, and a
+grading that crashes keeps its output in a log beside the results. A results file that
+is already there is kept (resume) unless ``force``; Ctrl-C records none of the
+submissions being graded, writes the CSV of what is done, and the same command resumes. Zips are unpacked with care: no paths outside the folder, no links,
 and caps on size and file count.
 """
 
@@ -12,22 +15,19 @@ from __future__ import annotations
 import csv
 import json
 import stat
-import subprocess
-import sys
 import tempfile
+import threading
 import zipfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog
+from . import catalog, review
 from .reporters import formats
 from .results import GradeResult
 
 MAX_UNPACKED_BYTES = 100 << 20
 MAX_MEMBERS = 2000
-PER_SUBMISSION_TIMEOUT_S = 30 * 60
 
 
 class UnsafeZip(ValueError):
@@ -84,28 +84,41 @@ def unpack(zip_path: Path, into: Path) -> Path:
     return into
 
 
-def grade_one(student: str, source: Path, out: Path, args: list[str], force: bool) -> str:
-    """Grade one submission into ``out``; returns "graded", "kept" or "failed"."""
+def grade_one(student: str, source: Path, out: Path, grader, options: dict,
+              force: bool = False, stopping=None) -> str | None:
+    """Grade one submission into ``out`` on the warm ``grader`` (a
+    ``batch_workers.GraderProcess``); returns "graded", "kept" or "failed", or None when
+    the batch was interrupted while this one was being graded (nothing is recorded).
+    A grading that breaks keeps its output in ``<student>.log`` beside the results."""
     if out.exists() and not force and _valid(out):
         return "kept"
+    log = out.with_suffix(".log")
     with tempfile.TemporaryDirectory(prefix="gradkit-batch-") as tmp:
         try:
             folder = unpack(source, Path(tmp) / student) if source.suffix == ".zip" else source
         except (UnsafeZip, zipfile.BadZipFile, OSError) as exc:
             formats.write_failure("json", str(exc), str(out), str(source))
             return "failed"
-        command = [sys.executable, "-m", "gradkit", "grade", str(folder), "--format", "json",
-                   "--reveal-hidden", "--out", str(out), *args]
-        try:
-            subprocess.run(command, capture_output=True, timeout=PER_SUBMISSION_TIMEOUT_S,
-                           check=False)
-        except subprocess.TimeoutExpired:
-            pass
-    if not _valid(out):  # the grader itself died: the row still says why
+        outcome = grader.grade(str(folder), str(out), str(log),
+                               {**options, "submission": str(source)})
+    if stopping is not None and stopping.is_set():
+        _forget(out, log, keep_result=outcome in ("graded", "failed"), keep_log=outcome == "failed")
+        return None if outcome == "crashed" else outcome
+    if outcome == "crashed" or not _valid(out):  # the grader itself died: the row says why
         formats.write_failure("json", "the grader stopped before writing a result", str(out),
                               str(source))
         return "failed"
-    return "graded"
+    return outcome
+
+
+def _forget(out: Path, log: Path, keep_result: bool, keep_log: bool = False) -> None:
+    """An interrupted grading leaves nothing behind (a finished one keeps its result)."""
+    for path in ([] if keep_result else [out]) + ([] if keep_log else [log]) + [
+            Path(str(out) + ".tmp")]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def _valid(path: Path) -> bool:
@@ -115,50 +128,143 @@ def _valid(path: Path) -> bool:
         return False
 
 
-def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool = False,
-        args: list[str] | None = None, on_done=None) -> dict[str, GradeResult]:
-    """Grade every submission in ``folder``; write the CSV and ``out_dir/summary.json``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    todo = submissions(folder)
+@dataclass
+class BatchReport:
+    """What a batch did: every recorded result, how each was obtained, and whether it
+    was interrupted (then ``pending`` lists the students still to grade)."""
+    results: dict[str, GradeResult]
+    outcomes: dict[str, str]
+    interrupted: bool = False
+    pending: list[str] = field(default_factory=list)
 
-    def work(item):
-        student, source = item
-        outcome = grade_one(student, source, out_dir / f"{student}.json", args or [], force)
+    @property
+    def ungraded(self) -> list[str]:
+        return [s for s, r in self.results.items() if not r.functions]
+
+
+def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool = False,
+        options: dict | None = None, on_done=None, scheduler: str | None = None) -> BatchReport:
+    """Grade every submission in ``folder`` on ``jobs`` warm grader processes (or on the
+    Dask cluster at ``scheduler``); write the CSV and ``out_dir/summary.json``.
+
+    On Ctrl-C (KeyboardInterrupt), the submissions being graded are dropped, not
+    recorded; the CSV and summary of what is done are written, and the report says
+    ``interrupted``: running the same command again grades the rest.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = dict(options or {})
+    todo = submissions(folder)
+    outcomes: dict[str, str] = {}
+    interrupted = False
+
+    def done(student, outcome):
+        outcomes[student] = outcome
         if on_done:
             on_done(student, outcome)
-        return student, outcome
 
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
-        list(pool.map(work, todo.items()))
+    try:
+        if scheduler:
+            from . import dask_batch
+            dask_batch.grade_all(scheduler, todo, out_dir, options, force, done)
+        else:
+            _grade_locally(todo, out_dir, options, force, jobs, done)
+    except KeyboardInterrupt:
+        interrupted = True
     results = {s: GradeResult.from_dict(json.loads((out_dir / f"{s}.json").read_text()))
-               for s in todo}
-    write_csv(results, csv_path)
-    summary = summarise(results)
+               for s in todo if _valid(out_dir / f"{s}.json")}
+    topics = options.get("topics") or None
+    write_csv(results, csv_path, topics)
+    summary = summarise(results, topics)
     (out_dir / "summary.json").write_text(json.dumps(
         [{"topic": f.topic, "function": f.function, "pass_rate": round(f.pass_rate, 4),
           "mean": round(f.mean, 4), "max_score": f.max_score,
-          "misconceptions": f.misconceptions.most_common(5)} for f in summary], indent=1))
-    return results
+          "misconceptions": f.misconceptions.most_common(5),
+          # for instructors: students whose run or source was flagged for this function
+          "review": sorted(s for s, r in results.items() if review.touches(r, f.topic, f.function))}
+         for f in summary], indent=1))
+    return BatchReport(results, outcomes, interrupted, [s for s in todo if s not in results])
 
 
-def write_csv(results: dict[str, GradeResult], path: Path) -> None:
+def _grade_locally(todo: dict[str, Path], out_dir: Path, options: dict, force: bool,
+                   jobs: int, done) -> None:
+    """``jobs`` threads, each feeding one warm grader process from a shared queue."""
+    from .batch_workers import GraderProcess
+
+    queue: list[tuple[str, Path]] = list(todo.items())
+    lock = threading.Lock()
+    stopping = threading.Event()
+    graders = [GraderProcess() for _ in range(max(1, min(jobs, len(queue) or 1)))]
+
+    def feed(grader):
+        try:
+            while not stopping.is_set():
+                with lock:
+                    if not queue:
+                        return
+                    student, source = queue.pop(0)
+                outcome = grade_one(student, source, out_dir / f"{student}.json", grader,
+                                    options, force, stopping)
+                if outcome is not None and not stopping.is_set():
+                    done(student, outcome)
+        finally:
+            grader.stop()
+
+    threads = [threading.Thread(target=feed, args=(g,), daemon=True) for g in graders]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(0.2)
+    except KeyboardInterrupt:
+        stopping.set()
+        for grader in graders:
+            grader.stop()  # the in-flight gradings end here; nothing of them is recorded
+        for thread in threads:
+            thread.join(10)
+        raise
+
+
+def full_max(topics=None) -> float:
+    """The points of every function of ``topics`` (default: all): an ungraded row's max."""
+    names = set(topics or catalog.TOPIC_NAMES)
+    return round(sum(fn.points for fn in catalog.all_functions() if fn.topic in names), 2)
+
+
+def write_csv(results: dict[str, GradeResult], path: Path, topics=None) -> None:
+    """One row per student. A submission that could not be graded scores 0 out of the
+    full max (the points of every graded function), never 0 / 0."""
     graded = {(f.topic, f.function) for r in results.values() for f in r.functions}
+    names = set(topics or catalog.TOPIC_NAMES)
     functions = [f"{fn.topic}.{fn.name}" for fn in catalog.all_functions()
-                 if (fn.topic, fn.name) in graded]
+                 if (fn.topic, fn.name) in graded or (fn.topic in names and not graded)]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "score", "max_score", *functions, "notes"])
+        writer.writerow(["student", "score", "max_score", *functions, "notes", "review"])
         for student, result in results.items():
+            if not result.functions:  # could not be graded
+                writer.writerow([student, "0", f"{full_max(topics):g}",
+                                 *("0" for _ in functions), " | ".join(result.notes),
+                                 review.column(result)])
+                continue
             scores = {f"{f.topic}.{f.function}": f.score for f in result.functions}
             writer.writerow([student, f"{result.score:g}", f"{result.max_score:g}",
                              *(f"{scores[f]:g}" if f in scores else "" for f in functions),
-                             " | ".join(result.notes)])
+                             " | ".join(result.notes), review.column(result)])
 
 
-def summarise(results: dict[str, GradeResult]) -> list[FunctionSummary]:
+def summarise(results: dict[str, GradeResult], topics=None) -> list[FunctionSummary]:
+    """Per function: scores and misconceptions; an ungraded submission counts 0 everywhere."""
     table: dict[tuple[str, str], FunctionSummary] = {}
+    names = set(topics or catalog.TOPIC_NAMES)
     for result in results.values():
+        if not result.functions:
+            for fn in catalog.all_functions():
+                if fn.topic in names:
+                    table.setdefault((fn.topic, fn.name), FunctionSummary(
+                        fn.topic, fn.name, fn.points)).scores.append(0.0)
+            continue
         for fn in result.functions:
             row = table.setdefault((fn.topic, fn.function),
                                    FunctionSummary(fn.topic, fn.function, fn.max_score))

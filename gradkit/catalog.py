@@ -7,6 +7,7 @@ kit's own tests hold the two to each other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -32,7 +33,7 @@ class Topic:
         raise KeyError(f"{self.name} has no function {name}")
 
 
-def _topic(name, title, title_zh, *functions):
+def _topic(name: str, title: str, title_zh: str, *functions: tuple[str, str, float]) -> Topic:
     return Topic(name, title, title_zh,
                  tuple(Function(name, fn, tuple(params.split()), pts) for fn, params, pts in functions))
 
@@ -93,3 +94,67 @@ def find(name: str) -> Function:
         if fn.name == name:
             return fn
     raise KeyError(name)
+
+
+def total_points(topics: Iterable[str] | None = None) -> float:
+    """The points of ``topics`` (default: all): what tests and reports compare a total
+    with, never a literal."""
+    names = set(topics or TOPIC_NAMES)
+    return sum(fn.points for fn in all_functions() if fn.topic in names)
+
+
+# Functions the shared rule checks (checks/contract.py: inputs left untouched, and the
+# topic's rule) do not cover, each with the reason. Every other function must appear in
+# its topic's SAMPLE_ARGS (tests/test_guard_rails.py holds the two to each other).
+RULE_CHECK_EXEMPT: dict[str, str] = {
+    "converges": "takes two floats: there is no tensor to modify",
+    "is_leaf": "takes a node of a graph the harness builds; its own rule check "
+               "(is_leaf_does_not_read_is_leaf) covers it",
+    "grad_fn_names": "takes a node of a graph the harness builds",
+    "leaves_receiving_grad": "takes nodes of a graph the harness builds; its own rule check "
+                             "(leaves_receiving_grad_without_backward) covers it",
+    "intermediate_grad": "its contract is to fill x.grad: the value checks see every change",
+    "backward_twice": "takes a graph the harness builds, and must fill x.grad",
+    "two_losses_grads": "takes a graph the harness builds, and must fill W.grad",
+    "second_derivative": "not yet covered: its own rule check (second_derivative_uses_autograd) "
+                         "runs, inputs left untouched is not checked",
+    "accumulated_grad": "its contract is to fill w.grad; its own rule check "
+                        "(accumulated_grad_one_backward_per_micro_batch) covers it",
+    "grads_without_zeroing": "its contract is to fill x.grad, never zeroing",
+    "zero_grad": "its contract is to change the parameters' .grad in place",
+    "stop_gradient_grads": "its contract is to fill a.grad",
+}
+
+
+# The scoring policy, per function (README, "How grading works"). Value checks earn the
+# points; a rule check earns none of its own: broken, it gates them (the function keeps
+# ``keeps`` of what its value checks earned, 0 for most rules), and the result names the
+# rule. Hidden checks take HIDDEN_SHARE of a function's points where it has both kinds.
+# Every score is a multiple of QUANTUM. A check that failed through the grader's own error
+# (error_kind "harness") counts for nothing either way: it is left out, and the result is
+# marked for regrading.
+@dataclass(frozen=True)
+class Rule:
+    check: str  # the rule check's name (its test function without "test_")
+    keeps: float  # the share of the value points a function keeps when it breaks the rule
+
+
+RULES: dict[str, Rule] = {r.check: r for r in (
+    Rule("inputs_untouched", 0.5),
+    Rule("no_autograd", 0.0),
+    Rule("no_torch_optim", 0.0),
+    Rule("is_leaf_does_not_read_is_leaf", 0.0),
+    Rule("leaves_receiving_grad_without_backward", 0.0),
+    Rule("accumulated_grad_one_backward_per_micro_batch", 0.5),
+    Rule("second_derivative_uses_autograd", 0.0),
+)}
+# Any check whose call changed torch or the grader (error_kind "tampered"): scores 0.
+INTEGRITY = Rule("integrity", 0.0)
+HIDDEN_SHARE = 0.25
+QUANTUM = 0.25
+
+
+def rule_of(check_id: str) -> Rule | None:
+    """The rule a check enforces (``check_id``: "topic::name" or "topic::hidden::name"),
+    or None for a value check."""
+    return RULES.get(check_id.rsplit("::", 1)[-1])

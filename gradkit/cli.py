@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from . import catalog, i18n
 from .reporters.formats import FORMATS
@@ -15,6 +16,8 @@ EXIT_OK, EXIT_FAILED_CHECKS, EXIT_GRADING_ERROR = 0, 1, 2
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if getattr(args, "budget", None):  # read by runner.grade, here and in batch workers
+        os.environ["GRADKIT_BUDGET"] = str(args.budget)
     if not args.command:
         parser.print_help()
         return EXIT_GRADING_ERROR
@@ -37,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
     check.add_argument("--target", default="exercises", help="the folder to grade (default: exercises)")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
+    check.add_argument("--budget", type=float, metavar="SECONDS",
+                       help="seconds of calls the whole run may use (default: 240)")
     check.add_argument("--html", metavar="DIR", help="also write an HTML report to DIR/index.html")
     check.add_argument("--watch", action="store_true", help="grade again whenever a file changes")
     check.add_argument("--watch-rounds", type=int, help=argparse.SUPPRESS)  # for tests
@@ -50,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", metavar="OUT", help="same as --format json --out OUT")
     grade.add_argument("--topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
     grade.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
+    grade.add_argument("--budget", type=float, metavar="SECONDS",
+                       help="seconds of calls the whole run may use (default: 240)")
     grade.add_argument("--html", metavar="DIR", help="also write an HTML report to DIR/index.html")
     grade.add_argument("--reveal-hidden", action="store_true",
                        help="show hidden checks' details (for instructors, after publishing)")
@@ -66,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="grade again those already graded")
     batch.add_argument("--topics", nargs="*", metavar="TOPIC", help="topics to grade (default: all)")
     batch.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
+    batch.add_argument("--budget", type=float, metavar="SECONDS",
+                       help="seconds of calls the whole run may use (default: 240)")
+    batch.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="grade on this Dask distributed cluster instead of on this machine "
+                            "(needs the 'batch' extra: pip install 'gradkit[batch]')")
     batch.set_defaults(run=_grade_batch)
 
     hint = sub.add_parser("hint", parents=[lang], help="show the next hint for a function")
@@ -74,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     hint.set_defaults(run=_hint)
 
     lst = sub.add_parser("list", parents=[lang], help="topics, functions, points and your progress")
+    lst.add_argument("--target", default="exercises",
+                     help="the folder whose progress to show (default: exercises)")
     lst.set_defaults(run=_list)
     return parser
 
@@ -81,40 +95,59 @@ def _parser() -> argparse.ArgumentParser:
 def _check(args) -> int:
     from . import rerun
 
-    outcome = {"code": EXIT_OK}
-
-    def once():
-        outcome["code"] = _check_once(args)
-
     if not args.watch:
-        once()
-        return outcome["code"]
+        return _check_once(args)[0]
+    # Warm: this process keeps torch, the checks and its zygote; a save to <topic>.py
+    # grades that topic again and merges it into the last report.
+    state = {"code": EXIT_OK, "result": None, "saved": None}
+
+    def once(topics):
+        code, result = _check_once(args, topics, state["result"])
+        state["code"] = code
+        state["result"] = result or state["result"]
+        if topics and state["saved"] is not None:
+            print(i18n.text("watch.regraded", topics=", ".join(topics),
+                            seconds=f"{time.monotonic() - state['saved']:.2f}"), flush=True)
+
+    def announce(files):
+        # From the save itself (the newest file's modification time), not from noticing it.
+        stamps = [os.stat(f).st_mtime for f in files if os.path.exists(f)]
+        state["saved"] = time.monotonic() - max(0.0, time.time() - max(stamps, default=time.time()))
+        print("\n" + i18n.text("watch.regrading", file=", ".join(
+            os.path.relpath(f, args.target) for f in files)), flush=True)
+
     print(i18n.text("watch.waiting", target=args.target), flush=True)
-    rerun.watch(args.target, once,
-                lambda files: print("\n" + i18n.text("watch.regrading", file=", ".join(
-                    os.path.relpath(f, args.target) for f in files)), flush=True),
-                rounds=args.watch_rounds)
-    return outcome["code"]
+    try:
+        from .runner import resolve_topics
+        watched = resolve_topics(args.topics)
+    except Exception as exc:  # an unknown topic: said once, as without --watch
+        print(f"gradkit: {exc}", file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    rerun.watch(args.target, once, announce, rounds=args.watch_rounds, topics=watched)
+    return state["code"]
 
 
-def _check_once(args) -> int:
-    from . import progress, render
+def _check_once(args, topics=None, previous=None):
+    """Grade (``topics``: only those, merged into ``previous``), report; (exit code, result)."""
+    from . import progress, render, rerun
     from .reporters import html_report, terminal
     from .runner import GradingError, grade
 
     try:
-        result = grade(args.target, args.topics, timeout=args.timeout, pictures=True)
+        result = grade(args.target, topics or args.topics, timeout=args.timeout, pictures=True)
     except GradingError as exc:
         print(f"gradkit: {exc}", file=sys.stderr)
-        return EXIT_GRADING_ERROR
-    progress.save_scores(result)
-    result = result.public(i18n.text("hidden.failed"))
-    page = html_report.write(result, args.html) if args.html else None
-    terminal.render(result, target=args.target, html=page)
+        return EXIT_GRADING_ERROR, None
+    if topics:
+        result = rerun.merge(previous, result, topics)
+    progress.save_scores(result, args.target)
+    shown = result.public(i18n.text("hidden.failed"))
+    page = html_report.write(shown, args.html) if args.html else None
+    terminal.render(shown, target=args.target, html=page)
     if not render.dot_available():
         print(i18n.text("report.no_dot"))
     sys.stdout.flush()
-    return EXIT_OK if result.all_passed else EXIT_FAILED_CHECKS
+    return (EXIT_OK if shown.all_passed else EXIT_FAILED_CHECKS), result
 
 
 def _grade(args) -> int:
@@ -155,30 +188,54 @@ def _grade_batch(args) -> int:
     if not folder.is_dir():
         print(f"gradkit: {i18n.text('run.not_a_folder', folder=folder)}", file=sys.stderr)
         return EXIT_GRADING_ERROR
-    out_dir = Path(args.out_dir) if args.out_dir else csv_path.parent / "results"
-    extra = ["--timeout", str(args.timeout), "--lang", i18n.language()]
     if args.topics:
-        extra += ["--topics", *args.topics]
+        from .runner import GradingError, resolve_topics
+        try:
+            resolve_topics(args.topics)
+        except GradingError as exc:
+            print(f"gradkit: {exc}", file=sys.stderr)
+            return EXIT_GRADING_ERROR
+    out_dir = Path(args.out_dir) if args.out_dir else csv_path.parent / "results"
+    options = {"timeout": args.timeout, "lang": i18n.language(), "topics": args.topics or None}
     console = Console(stderr=True)
-    outcomes = {}
     with Progress(console=console, transient=False) as bar:
         task = bar.add_task("grading", total=len(batch.submissions(folder)))
-
-        def done(student, outcome):
-            outcomes[student] = outcome
-            bar.advance(task)
-        results = batch.run(folder, csv_path, out_dir, jobs=args.jobs, force=args.force,
-                            args=extra, on_done=done)
+        try:
+            report = batch.run(folder, csv_path, out_dir, jobs=args.jobs, force=args.force,
+                               options=options, scheduler=args.scheduler,
+                               on_done=lambda student, outcome: bar.advance(task))
+        except ImportError as exc:
+            print(f"gradkit: --scheduler needs Dask: pip install 'gradkit[batch]' ({exc})",
+                  file=sys.stderr)
+            return EXIT_GRADING_ERROR
+        except (OSError, TimeoutError) as exc:
+            if not args.scheduler:
+                raise
+            print(f"gradkit: cannot reach the Dask scheduler at {args.scheduler}: {exc}",
+                  file=sys.stderr)
+            return EXIT_GRADING_ERROR
     table = Table("function", "pass rate", "mean", "most frequent misconceptions")
-    for row in batch.summarise(results):
+    for row in batch.summarise(report.results, options["topics"]):
         top = ", ".join(f"{m} ({n})" for m, n in row.misconceptions.most_common(3))
         table.add_row(f"{row.topic}.{row.function}", f"{row.pass_rate:.0%}",
                       f"{row.mean:.2f} / {row.max_score:g}", top)
     Console().print(table)
-    counts = {k: sum(v == k for v in outcomes.values()) for k in ("graded", "kept", "failed")}
-    print(f"{len(results)} submissions: {counts['graded']} graded, {counts['kept']} kept from "
-          f"an earlier run, {counts['failed']} could not be graded; grades in {csv_path}, "
+    outcomes = report.outcomes
+    graded = sum(v == "graded" for v in outcomes.values())
+    kept = sum(v == "kept" for v in outcomes.values())
+    print(f"{len(report.results)} submissions: {graded} graded, {kept} kept from "
+          f"an earlier run, {len(report.ungraded)} could not be graded; grades in {csv_path}, "
           f"results in {out_dir}")
+    if report.ungraded:
+        logs = sorted(out_dir.glob("*.log"))
+        print(f"could not be graded (0 of {batch.full_max(options['topics']):g} each): "
+              f"{', '.join(report.ungraded)}" + (f"; the graders' output is in {len(logs)} "
+                                                 f".log file(s) in {out_dir}" if logs else ""))
+    if report.interrupted:
+        print(f"interrupted: {len(report.pending)} submission(s) not graded yet, none of them "
+              f"recorded; the CSV holds what is done. Run the same command again (without "
+              f"--force) to grade the rest.", flush=True)
+        return 130
     return EXIT_OK
 
 
@@ -188,7 +245,7 @@ def _hint(args) -> int:
     try:
         catalog.find(args.function)
     except KeyError:
-        print(i18n.text("hint.unknown", function=args.function), file=sys.stderr)
+        print(_unknown_function(args.function), file=sys.stderr)
         return EXIT_GRADING_ERROR
     hints = i18n.hints(args.function)
     index = progress.next_hint(args.function, len(hints), reset=args.reset)
@@ -200,10 +257,26 @@ def _hint(args) -> int:
     return EXIT_OK
 
 
+def _unknown_function(name: str) -> str:
+    """Why there is no hint for ``name``: a topic (its functions listed), a near miss (the
+    closest names), or nothing like it."""
+    import difflib
+
+    topics = {t.name: t for t in catalog.TOPICS}
+    if name in topics:
+        functions = ", ".join(f.name for f in topics[name].functions)
+        return i18n.text("hint.is_topic", topic=name, functions=functions)
+    names = [f.name for t in catalog.TOPICS for f in t.functions]
+    close = difflib.get_close_matches(name, names + list(topics), n=3, cutoff=0.6)
+    if close:
+        return i18n.text("hint.did_you_mean", function=name, names=", ".join(close))
+    return i18n.text("hint.unknown", function=name)
+
+
 def _list(args) -> int:
     from . import progress
 
-    scores = progress.scores()
+    scores = progress.scores(getattr(args, "target", None))
     total = 0.0
     for topic in catalog.TOPICS:
         points = sum(f.points for f in topic.functions)

@@ -20,13 +20,15 @@ def number(x) -> str:
 
 
 def tensor(t: torch.Tensor) -> str:
-    flat = t.detach().to("cpu", torch.float64 if t.is_floating_point() else t.dtype)
+    kind = torch.float64 if t.is_floating_point() else t.dtype
     if t.dim() == 0:
-        body = number(flat.item())
+        body = number(t.detach().to("cpu", kind).item())
+    elif t.numel() > MAX_ELEMENTS:
+        # A preview: the first elements in row-major order, never the whole tensor.
+        head = t.detach().reshape(-1)[:MAX_ELEMENTS].to("cpu", kind)
+        body = _nested(head.tolist())[:-1] + ", ...]"
     else:
-        body = _nested(flat.tolist())
-        if t.numel() > MAX_ELEMENTS:
-            body = body[:200] + " ..."
+        body = _nested(t.detach().to("cpu", kind).tolist())
     # Brackets already show a vector's shape; a 0-d scalar is a bare number.
     extra = [f"shape {tuple(t.shape)}"] if t.dim() > 1 or t.numel() > MAX_ELEMENTS else []
     extra.append(str(t.dtype).removeprefix("torch."))

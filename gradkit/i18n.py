@@ -11,8 +11,13 @@ from __future__ import annotations
 import functools
 import locale
 import os
-import tomllib
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as the tomli package (a marked dependency)
+    import tomli as tomllib
 
 LANGS = ("en", "zh")
 TEXTS = Path(__file__).resolve().parent / "texts"
@@ -65,7 +70,7 @@ def language() -> str:
     return _current
 
 
-def text(key: str, lang: str | None = None, **params) -> str:
+def text(key: str, lang: str | None = None, **params: object) -> str:
     """The message ``key`` in ``lang`` (default: the run's language), filled in."""
     return messages()[key][lang or _current].format(**params)
 
@@ -83,5 +88,5 @@ def known_misconception(mid: str) -> str:
 
 
 def hints(function: str, lang: str | None = None) -> list[str]:
-    entry = all_hints().get(function)
-    return list(entry[lang or _current]) if entry else []
+    entry = all_hints().get(function) or {}
+    return list(entry.get(lang or _current, []))

@@ -11,7 +11,10 @@ from __future__ import annotations
 import pytest
 
 from . import catalog, describe
+from . import evidence
+from .evidence import EVIDENCE
 from .results import FAILED, PASSED, SKIPPED, CheckResult
+from .shrink_budget import BUDGET
 from .i18n import text
 from .verdicts import STUDENT_ERRORS, CheckFailure
 
@@ -26,6 +29,12 @@ class Pictures:
     def store(self, topic: str, function: str, found: dict) -> None:
         self.found[(topic, function)] = found
 
+    def counterexample(self, topic: str, function: str):
+        """The Case of the counterexample the report shows for this function (the first
+        failed check a named mistake explains, else the first failed one), or None."""
+        plugin = getattr(self, "plugin", None)
+        return plugin.counterexample(topic, function) if plugin else None
+
 
 class GradingPlugin:
     name = "gradkit-grading"
@@ -35,6 +44,14 @@ class GradingPlugin:
         self.pictures = pictures
         self.results: dict[tuple[str, str], list[CheckResult]] = {}
         self.collection_errors: list[str] = []
+        self._printed_before: tuple[int, str] = (0, "")
+        self._cases: dict[int, object] = {}  # id(result) -> the Case of its counterexample
+        if pictures is not None:
+            pictures.plugin = self
+        # Diagnoses are named at the end, once every check of a function has run: an id is
+        # kept only if it explains every failing example of the function it was tried on.
+        self._failing: dict[tuple[str, str], list] = {}
+        self._pending: list[tuple[tuple[str, str], CheckResult, object, dict | None]] = []
 
     @pytest.fixture(scope="session")
     def student(self):
@@ -43,6 +60,15 @@ class GradingPlugin:
     @pytest.fixture(scope="session", name="pictures")
     def pictures_fixture(self):
         return self.pictures
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        BUDGET.reset()  # each check: its own shrink budget and outcome cache
+        EVIDENCE.reset()  # and its own examples
+        self._printed_before = self._printed()
+
+    def pytest_runtest_teardown(self, item):
+        BUDGET.reset()  # a spent budget must not cut short any later hypothesis run
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "grades(topic, function): the function a check grades")
@@ -76,8 +102,80 @@ class GradingPlugin:
             result.message = _skip_reason(report)
         elif report.failed:
             result.outcome = FAILED
-            _explain(result, call.excinfo.value if call.excinfo else None)
+            exc = _explain(result, call.excinfo.value if call.excinfo else None)
+            failing = EVIDENCE.failing()
+            self._failing.setdefault((topic, function), []).extend(failing)
+            result.output = printed_since(self._printed_before, self._printed()) or None
+            found = evidence.profile(EVIDENCE.passing(), failing)
+            self._pending.append(((topic, function), result, exc, found))
+            if getattr(exc, "case", None) is not None:
+                self._cases[id(result)] = exc.case
         self.results.setdefault((topic, function), []).append(result)
+
+    def _printed(self) -> tuple[int, str]:
+        """(which worker, the tail of what it printed), through the submission's worker."""
+        worker = getattr(self.submission, "worker", None)
+        tail = getattr(worker, "output_tail", None)
+        if tail is None:
+            return (0, "")
+        try:
+            return (id(worker), tail(OUTPUT_WINDOW))
+        except Exception:  # the worker is gone: nothing to show
+            return (0, "")
+
+    def counterexample(self, topic: str, function: str):
+        self.settle()
+        # Never a hidden check's counterexample: its details wait until grades are published.
+        failed = [c for c in self.results.get((topic, function), [])
+                  if c.outcome == FAILED and not c.hidden]
+        shown = next((c for c in failed if c.misconception), failed[0] if failed else None)
+        # (the same choice as gradkit.reporters.terminal.shown_check, hidden checks left out)
+        return self._cases.get(id(shown)) if shown is not None else None
+
+    def pytest_sessionfinish(self, session):
+        self.settle()
+
+    def settle(self) -> None:
+        """Name each failed check's mistake from the whole function's evidence; where none
+        fits, keep the failure profile instead."""
+        for key, result, exc, found in self._pending:
+            if getattr(exc, "verify", False):
+                ids = evidence.verified(exc.candidates, self._failing.get(key, []))
+                result.misconception = ids[0] if ids else None
+                result.parts = (exc.parts or {}).get(result.misconception) if ids else None
+            if result.misconception is None and found and result.error_kind != "harness":
+                result.profile = found
+        self._pending = []
+
+
+OUTPUT_WINDOW = 4000  # characters of the worker's output looked at
+OUTPUT_SHOWN = 800    # at most this much of it shown, the end kept
+OUTPUT_LINES = 20
+
+
+def printed_since(before: tuple[int, str], after: tuple[int, str]) -> str:
+    """What was printed between two looks at a worker's output tail: all of it for a new
+    worker, else what follows the earlier tail's end. Control characters (ANSI escapes,
+    carriage returns...) are dropped, the result capped to its last lines."""
+    worker, tail = after
+    if not tail:
+        return ""
+    if worker == before[0] and before[1]:
+        anchor = before[1][-200:]
+        at = tail.rfind(anchor)
+        tail = tail[at + len(anchor):] if at >= 0 else tail
+    return clean_output(tail)
+
+
+def clean_output(raw: str) -> str:
+    import re
+
+    raw = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
+    raw = "".join(c for c in raw.replace("\r\n", "\n").replace("\r", "\n")
+                  if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and not 0x80 <= ord(c) < 0xa0))
+    lines = raw.strip("\n").splitlines()[-OUTPUT_LINES:]
+    text_ = "\n".join(lines)
+    return text_[-OUTPUT_SHOWN:]
 
 
 def _skip_reason(report) -> str:
@@ -87,8 +185,8 @@ def _skip_reason(report) -> str:
     return "skipped"
 
 
-def _explain(result: CheckResult, exc: BaseException | None) -> None:
-    """Fill a failed check's message from the structured exception it raised."""
+def _explain(result: CheckResult, exc: BaseException | None):
+    """Fill a failed check's message from the structured exception it raised (returned)."""
     exc = _unwrap(exc)
     if isinstance(exc, CheckFailure):
         result.message = exc.message
@@ -107,6 +205,7 @@ def _explain(result: CheckResult, exc: BaseException | None) -> None:
         # Anything else is the grader's own fault; say so rather than blame the student.
         result.error_kind = "harness"
         result.message = text("error.check_failed", detail=f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def _unwrap(exc):

@@ -27,16 +27,28 @@ def _write(name: str, data: dict) -> None:
         pass  # a read-only folder loses the convenience, never the grade
 
 
-def save_scores(result) -> None:
-    """Remember each function's score from a `gradkit check` run (merged with earlier runs)."""
-    scores = _read("scores.json")
+def _target_key(target: str | None) -> str:
+    return os.path.realpath(target or "exercises")
+
+
+def save_scores(result, target: str | None = None) -> None:
+    """Remember each function's score from a `gradkit check` run of ``target`` (merged with
+    earlier runs of the same folder; each graded folder has its own progress)."""
+    data = _read("scores.json")
+    by_target = data.get("targets") if isinstance(data.get("targets"), dict) else {}
+    scores = by_target.setdefault(_target_key(target), {})
     for fn in result.functions:
         scores[f"{fn.topic}.{fn.function}"] = [fn.score, fn.max_score]
-    _write("scores.json", scores)
+    _write("scores.json", {"targets": by_target})
 
 
-def scores() -> dict:
-    return _read("scores.json")
+def scores(target: str | None = None) -> dict:
+    """The scores last seen for ``target`` (default: exercises)."""
+    data = _read("scores.json")
+    by_target = data.get("targets")
+    if isinstance(by_target, dict):
+        return by_target.get(_target_key(target), {})
+    return data if target is None else {}  # a file from before progress was kept per folder
 
 
 def next_hint(function: str, total: int, reset: bool = False) -> int | None:

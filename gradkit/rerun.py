@@ -1,11 +1,21 @@
-"""`gradkit check --watch`: grade again whenever a file of the submission changes."""
+"""`gradkit check --watch`: a warm grader that re-grades what a save changed.
+
+The grader stays up between gradings: torch, the checks and the fork server
+(the zygote, made once per process by the runner) are all kept, and each grading
+sets up only its own isolation. A save to ``<topic>.py`` re-grades that topic
+alone and merges it into the last full report; a save to any other .py file
+(a helper module the topics may import) re-grades every watched topic.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 
-POLL_S = 0.5
+from . import catalog
+from .results import GradeResult
+
+POLL_S = 0.1
 
 
 def snapshot(folder: str) -> dict[str, float]:
@@ -17,7 +27,8 @@ def snapshot(folder: str) -> dict[str, float]:
             if name.endswith(".py"):
                 path = os.path.join(root, name)
                 try:
-                    stamps[path] = os.stat(path).st_mtime_ns
+                    st = os.stat(path)
+                    stamps[path] = (st.st_mtime_ns, st.st_size)
                 except OSError:
                     pass
     return stamps
@@ -27,12 +38,42 @@ def changed(before: dict, after: dict) -> list[str]:
     return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
-def watch(folder: str, grade_once, announce, rounds: int | None = None) -> None:
-    """Call ``grade_once()`` now and after every change under ``folder``, until
-    Ctrl-C (or ``rounds`` gradings, for tests); ``announce(files)`` says why."""
+def topics_for(files: list[str], watched: list[str]) -> list[str]:
+    """The watched topics a change to ``files`` can affect: ``<topic>.py`` is that topic's,
+    any other Python file may be imported by any topic."""
+    names = [os.path.splitext(os.path.basename(f))[0] for f in files]
+    if all(name in catalog.TOPIC_NAMES for name in names):
+        return [t for t in watched if t in names]
+    return list(watched)
+
+
+def merge(previous: GradeResult | None, fresh: GradeResult, topics: list[str]) -> GradeResult:
+    """``previous`` with the functions of ``topics`` replaced by ``fresh``'s, in catalog order."""
+    if previous is None:
+        return fresh
+    regraded = set(topics)
+    kept = [f for f in previous.functions if f.topic not in regraded]
+    order = {(f.topic, f.name): i for i, f in enumerate(catalog.all_functions())}
+    functions = sorted(kept + list(fresh.functions),
+                       key=lambda f: order.get((f.topic, f.function), 0))
+    notes = sorted({c.message for f in functions for c in f.checks if c.skipped})
+    environment = {**previous.environment, **fresh.environment,
+                   "topics": [t for t in catalog.TOPIC_NAMES
+                              if t in {f.topic for f in functions}]}
+    return GradeResult(submission=fresh.submission, functions=functions, notes=notes,
+                       environment=environment, execution_time_s=fresh.execution_time_s,
+                       language=fresh.language)
+
+
+def watch(folder: str, grade_once, announce, rounds: int | None = None,
+          topics: list[str] | None = None) -> None:
+    """Call ``grade_once(None)`` now, then ``grade_once(topics_changed)`` after every change
+    under ``folder``, until Ctrl-C (or ``rounds`` gradings, for tests); ``announce(files)``
+    says why. ``topics``: the topics watched (default: all)."""
+    watched = list(topics or catalog.TOPIC_NAMES)
     done = 0
     stamps = snapshot(folder)
-    grade_once()
+    grade_once(None)
     done += 1
     try:
         while rounds is None or done < rounds:
@@ -41,8 +82,11 @@ def watch(folder: str, grade_once, announce, rounds: int | None = None) -> None:
             files = changed(stamps, now)
             if files:
                 stamps = now
+                affected = topics_for(files, watched)
+                if not affected:
+                    continue
                 announce(files)
-                grade_once()
+                grade_once(affected)
                 done += 1
     except KeyboardInterrupt:
         pass

@@ -26,6 +26,13 @@ class CheckResult:
     error_kind: str | None = None  # set when the code could not answer at all
     duration_s: float = 0.0
     hidden: bool = False  # from checks/hidden/: its details wait until grades are published
+    # A tuple answer diagnosed component by component: [[name, right?, relation, factor]].
+    parts: list | None = None
+    # When no named mistake fits: the input feature that separates the passing examples
+    # from the failing ones, {"feature", "wrong_when", "passed", "failed"} (gradkit.evidence).
+    profile: dict | None = None
+    # What the student's code printed while this check ran (capped, control characters out).
+    output: str | None = None
 
     def redacted(self, message: str) -> "CheckResult":
         """What a student may see of a hidden check before grades are published: its
@@ -33,7 +40,7 @@ class CheckResult:
         if not self.hidden or self.outcome != FAILED:
             return self
         return replace(self, message=message, call=None, inputs=None, expected=None, got=None,
-                       misconception=None)
+                       misconception=None, parts=None, profile=None, output=None)
 
     @property
     def passed(self) -> bool:
@@ -54,31 +61,57 @@ class FunctionResult:
     # d = {"text", "dot", "nodes"}, and/or {"curves": {"losses", "paths", "parted_at"}}.
     pictures: dict | None = None
 
+    def _parts(self) -> dict:
+        """The scoring policy (catalog: RULES, HIDDEN_SHARE, QUANTUM), computed once here:
+        every reporter reads ``score``, ``split()``, ``gated_by`` and ``regrade``."""
+        from . import catalog
+        counted = [c for c in self.checks if not c.skipped and c.error_kind != "harness"]
+        values = [c for c in counted if catalog.rule_of(c.check or c.name) is None]
+        keeps, gate = 1.0, None
+        for c in counted:
+            if c.outcome != FAILED:
+                continue
+            rule = catalog.INTEGRITY if c.error_kind == "tampered" else (
+                catalog.rule_of(c.check or c.name) if c.error_kind is None else None)
+            if rule is not None and (gate is None or rule.keeps < keeps):
+                keeps, gate = rule.keeps, rule.check
+        hidden = [c for c in values if c.hidden]
+        visible = [c for c in values if not c.hidden]
+        most_hidden = 0.0
+        if hidden:
+            most_hidden = self.max_score if not visible else _quantize(
+                self.max_score * catalog.HIDDEN_SHARE, self.max_score)
+        most_visible = self.max_score - most_hidden
+        earned = {False: _earned(visible, most_visible, keeps),
+                  True: _earned(hidden, most_hidden, keeps)}
+        return {"earned": earned, "most": {False: most_visible, True: most_hidden},
+                "gated_by": gate}
+
     @property
     def score(self) -> float:
-        ran = [c for c in self.checks if not c.skipped]
-        total = sum(c.weight for c in ran)
-        if not total:
-            return 0.0
-        return round(self.max_score * sum(c.weight for c in ran if c.passed) / total, 2)
+        earned = self._parts()["earned"]
+        return round(earned[False] + earned[True], 4)
+
+    @property
+    def gated_by(self) -> str | None:
+        """The broken rule that gated this function's points (the worst one), or None."""
+        return self._parts()["gated_by"]
+
+    @property
+    def regrade(self) -> bool:
+        """A check failed through the grader's own error: it was left out of the score,
+        and the function should be graded again."""
+        return any(c.error_kind == "harness" and c.outcome == FAILED for c in self.checks)
 
     @property
     def failed(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome == FAILED]
 
     def split(self) -> dict[bool, tuple[float, float]]:
-        """{hidden: (score, max score)} of the visible and the hidden checks alone.
-        The hidden part is computed, the visible part is the rest, so the two add
-        up exactly to ``score`` and ``max_score``."""
-        ran = [c for c in self.checks if not c.skipped]
-        total = sum(c.weight for c in ran)
-        hidden = [c for c in ran if c.hidden]
-        if not total or not hidden:
-            return {False: (self.score, self.max_score), True: (0.0, 0.0)}
-        score = round(self.max_score * sum(c.weight for c in hidden if c.passed) / total, 4)
-        most = round(self.max_score * sum(c.weight for c in hidden) / total, 4)
-        return {False: (round(self.score - score, 4), round(self.max_score - most, 4)),
-                True: (score, most)}
+        """{hidden: (score, max score)} of the visible and the hidden checks alone; the
+        two add up exactly to ``score`` and ``max_score``."""
+        parts = self._parts()
+        return {h: (parts["earned"][h], parts["most"][h]) for h in (False, True)}
 
     def public(self, message: str) -> "FunctionResult":
         """This function as a student sees it before grades are published."""
@@ -100,6 +133,11 @@ class GradeResult:
     environment: dict = field(default_factory=dict)
     execution_time_s: float = 0.0
     language: str = "en"  # the language its messages were written in
+    # For instructors only (the JSON, the batch CSV and summary; never a student's view):
+    # what the worker's integrity watch saw (gradkit.untrusted.integrity) and what the
+    # static scan of the source found (gradkit.review). Flags, not verdicts.
+    flags: list = field(default_factory=list)
+    review: list = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -108,6 +146,11 @@ class GradeResult:
     @property
     def max_score(self) -> float:
         return round(sum(f.max_score for f in self.functions), 2)
+
+    @property
+    def regrade(self) -> bool:
+        """Some check failed through the grader's own error: grade this submission again."""
+        return any(f.regrade for f in self.functions)
 
     @property
     def all_passed(self) -> bool:
@@ -131,6 +174,9 @@ class GradeResult:
             "execution_time": round(self.execution_time_s, 3),
             "language": self.language,
             "notes": list(self.notes),
+            "regrade": self.regrade,
+            "flags": list(self.flags),
+            "review": list(self.review),
             "environment": dict(self.environment),
             "functions": [
                 {
@@ -139,6 +185,8 @@ class GradeResult:
                     "score": f.score,
                     "max_score": f.max_score,
                     "status": f.status,
+                    "gated_by": f.gated_by,
+                    "regrade": f.regrade,
                     "checks": [_check_dict(c) for c in f.checks],
                     **({"pictures": f.pictures} if f.pictures else {}),
                 }
@@ -160,7 +208,29 @@ class GradeResult:
                                             f.get("pictures")))
         return cls(data.get("submission", ""), functions, data.get("notes", []),
                    data.get("environment", {}), data.get("execution_time", 0.0),
-                   data.get("language", "en"))
+                   data.get("language", "en"), list(data.get("flags", [])),
+                   list(data.get("review", [])))
+
+
+def _quantize(x: float, most: float) -> float:
+    """``x`` (0 ≤ x ≤ most) to the nearest multiple of the policy's quantum, never up to
+    ``most`` when short of it and never down to 0 when above it (where ``most`` allows)."""
+    from .catalog import QUANTUM
+    q = round(round(x / QUANTUM) * QUANTUM, 4)
+    if x < most and q >= most:
+        q = round(most - QUANTUM, 4) if most - QUANTUM >= QUANTUM else q
+    if x > 0 and q <= 0 and most > QUANTUM:
+        q = QUANTUM
+    return max(0.0, min(q, most))
+
+
+def _earned(checks: list, most: float, keeps: float) -> float:
+    """What ``checks`` (value checks) earn of ``most`` points, gated by ``keeps``."""
+    total = sum(c.weight for c in checks)
+    if not total or not most:
+        return 0.0
+    earned = _quantize(most * sum(c.weight for c in checks if c.passed) / total, most)
+    return _quantize(earned * keeps, most) if keeps < 1 else earned
 
 
 def _check_dict(c: CheckResult) -> dict:

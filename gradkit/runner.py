@@ -15,15 +15,14 @@ from pathlib import Path
 
 import torch
 
-from . import catalog, i18n
-from .untrusted import privileges
+from . import catalog, i18n, review
+from .untrusted import isolation, privileges
 from .results import FunctionResult, GradeResult
-from .untrusted.sandbox import DEFAULT_TIMEOUT_S, Submission, Zygote
+from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
+                                Submission, zygote)
 
 KIT_DIR = Path(__file__).resolve().parent.parent
 CHECKS_DIR = KIT_DIR / "checks"
-# What the student's code may not read when grading runs as root.
-PROTECTED = [str(KIT_DIR / d) for d in ("checks", "solutions", "tests")]
 
 
 class GradingError(RuntimeError):
@@ -41,41 +40,47 @@ def resolve_topics(topics) -> list[str]:
 
 
 def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
-          lang: str | None = None, pictures: bool = False, protect=()) -> GradeResult:
+          lang: str | None = None, pictures: bool = False, protect=(),
+          budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
     when grading itself cannot run; anything the submission does is a result.
 
     ``lang``: the language of every message (default: the one already set).
     ``pictures``: also draw each graph function's graph, the student's and the
     reference's, and the training curves (for the terminal and HTML reports).
-    ``protect``: more folders the student's code must not read or write when
-    grading runs as root (the results file's folder).
+    ``protect``: accepted for compatibility and ignored: nothing is chmodded any more
+    (in namespace mode the results folder is simply not in the sandbox).
+    ``budget``: seconds of call time the whole run may use (default ``RUN_BUDGET_S``,
+    or ``GRADKIT_BUDGET``); ``function_budget``: the same for each function.
+    Can be called many times in one process: the zygote is made once and reused.
     """
     if lang:
         i18n.set_language(lang)
     topics = resolve_topics(topics)
     if not os.path.isdir(folder):
         raise GradingError(i18n.text("run.not_a_folder", folder=folder))
+    if budget is None:
+        budget = float(os.environ.get("GRADKIT_BUDGET") or RUN_BUDGET_S)
     started = time.monotonic()
-    zygote = Zygote()
-    try:
-        with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
-            sandbox = None
-            if privileges.wanted():
-                privileges.protect(PROTECTED + [d for d in protect if d])
-                try:
-                    sandbox, folder_copy = privileges.prepare(scratch, folder)
-                except (privileges.SandboxError, OSError) as exc:
-                    raise GradingError(str(exc)) from None
-            submission = Submission(folder_copy if sandbox else folder, zygote, scratch,
-                                    timeout=timeout, sandbox=sandbox)
-            try:
-                raw, drawn = _run_pytest(submission, topics, scratch, pictures)
-            finally:
-                submission.close()
-    finally:
-        zygote.close()
+    factory = zygote()  # before anything below can touch CUDA
+    with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
+        try:
+            run = Run(folder, scratch, factory=factory)
+        except (isolation.IsolationError, privileges.SandboxError, OSError) as exc:
+            raise GradingError(str(exc)) from None
+        submission = Submission(folder, factory, scratch, timeout=timeout, run=run,
+                                function_budget=function_budget, run_budget=budget)
+        try:
+            raw, drawn = _run_pytest(submission, topics, scratch, pictures)
+        finally:
+            submission.close()
+            run.close()  # every process of the run is gone before any result exists
+        limits = {**run.limits(), "call_timeout_s": timeout, "function_budget_s": function_budget,
+                  "run_budget_s": budget}
     result = _assemble(folder, topics, raw, drawn)
+    result.flags = list(submission.flags)  # for instructors only (see gradkit.review)
+    result.review = review.scan(folder)
+    result.environment["isolation"] = {"level": run.level, "limits": limits}
     result.execution_time_s = time.monotonic() - started
     return result
 

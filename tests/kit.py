@@ -11,21 +11,55 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gradkit.untrusted import privileges
+from gradkit.untrusted import isolation
 from gradkit.results import GradeResult
 
 KIT = Path(__file__).resolve().parent.parent
 SOLUTIONS = KIT / "solutions"
-EXERCISES = KIT / "exercises"
+
+
+def pristine_exercises() -> Path:
+    """The exercise stubs as the kit ships them, never the student's filled-in copy:
+    ``exercises/`` from git's HEAD, written to a temporary folder (removed at exit).
+    Without git (a student bundle), the working copy, as unpacked."""
+    import atexit
+    import tempfile
+
+    working = KIT / "exercises"
+    try:
+        listed = subprocess.run(["git", "-C", str(KIT), "ls-files", "--", "exercises"],
+                                capture_output=True, text=True, check=True, timeout=30)
+        names = [n for n in listed.stdout.splitlines() if n.endswith(".py")]
+        if not names:
+            return working
+        folder = Path(tempfile.mkdtemp(prefix="gradkit-stubs-"))
+        atexit.register(shutil.rmtree, folder, True)
+        folder.chmod(0o755)  # a sandboxed worker may read it under a uid of its own
+        for name in names:
+            shown = subprocess.run(["git", "-C", str(KIT), "show", f"HEAD:{name}"],
+                                   capture_output=True, check=True, timeout=30)
+            target = folder / Path(name).relative_to("exercises")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(shown.stdout)
+            target.chmod(0o644)
+        return folder
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return working
+
+
+EXERCISES = pristine_exercises()
 MUTANTS = KIT / "tests" / "mutants"
 SUBMISSIONS = KIT / "tests" / "submissions"
 
-# As root, grading runs student code under a uid of its own, which must be able to read
-# Python, torch and this clone. A clone in a private folder (mktemp -d) cannot be read:
-# then the whole suite grades without the sandbox, and the sandbox's tests say why they skip.
-SANDBOX_UNREADY = privileges.unready() if privileges.wanted() else None
-if SANDBOX_UNREADY:
-    os.environ["GRADKIT_SANDBOX_UIDS"] = "off"
+# Grading isolates student code at the best level the machine allows (namespaces, a uid
+# of its own, or none: gradkit/untrusted/isolation.py). None of them needs anything to be
+# readable by other users, so the suite never turns the sandbox off; this is only the
+# reason a level cannot be had here (then the tests that need it skip saying why).
+try:
+    ISOLATION = isolation.level()
+    SANDBOX_UNREADY = None
+except isolation.IsolationError as exc:
+    ISOLATION, SANDBOX_UNREADY = "none", str(exc)
 
 
 class Mutant:

@@ -1,6 +1,8 @@
 """The bundles an instructor hands out: the Gradescope zip's run_autograder, run for
-real in a folder laid out like /autograder, and the student bundle's `make check`."""
+real in a folder laid out like /autograder, and the student bundle's `make check`; the
+student bundle holds no answers."""
 
+import ast
 import json
 import os
 import shutil
@@ -13,8 +15,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from gradkit import bundle
-from tests.kit import SOLUTIONS, SUBMISSIONS, build_mixed
+from gradkit import bundle, catalog
+from tests.kit import KIT, SOLUTIONS, SUBMISSIONS, build_mixed
+
+TOTAL = catalog.total_points()
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope.json").read_text())
 
@@ -68,10 +72,10 @@ def test_the_gradescope_zip_grades_in_an_autograder_layout(open_folder):
         if name == "broken":
             submission = SUBMISSIONS / "syntax_error"
         results[name] = _run_autograder(root, submission)
-    assert results["solutions"]["score"] == 43
-    assert 0 < results["mixed"]["score"] < 43
+    assert results["solutions"]["score"] == TOTAL
+    assert 0 < results["mixed"]["score"] < TOTAL
     assert any(t["visibility"] == "after_published" for t in results["mixed"]["tests"])
-    assert results["broken"]["score"] < 43
+    assert results["broken"]["score"] < TOTAL
     assert results["missing"]["score"] == 0 and "could not be graded" in results["missing"]["output"]
 
 
@@ -86,7 +90,7 @@ def test_the_student_bundle_runs_make_check_without_solutions(open_folder):
     done = subprocess.run(["make", "check", f"PYTHON={sys.executable}"], cwd=kit,
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "GRADKIT_LANG": "en"})
-    assert done.returncode != 0 and "Total: 0 / 43" in done.stdout, done.stdout[-2000:] + done.stderr
+    assert done.returncode != 0 and f"Total: 0 / {TOTAL:g}" in done.stdout, done.stdout[-2000:] + done.stderr
     assert "not implemented yet" in done.stdout
     assert (kit / "report" / "index.html").is_file()
 
@@ -106,3 +110,61 @@ def test_the_prairielearn_entrypoint_grades_in_its_layout(open_folder):
     jsonschema.validate(data, json.loads((Path(__file__).parent / "schemas" /
                                           "prairielearn.json").read_text()))
     assert data["gradable"] and data["score"] == 1.0
+
+
+def _bodies(source: str) -> dict[str, str]:
+    """Each top-level function's body (docstring left out), as ast.unparse writes it."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            found[node.name] = "\n".join(ast.unparse(s) for s in body)
+    return found
+
+
+def _bundle_python(zip_path: Path) -> str:
+    with zipfile.ZipFile(zip_path) as zf:
+        return "\n".join(ast.unparse(ast.parse(zf.read(n).decode("utf-8")))
+                         for n in zf.namelist() if n.endswith(".py"))
+
+
+def test_the_student_bundle_holds_no_answers(tmp_path):
+    zip_path = bundle.student(tmp_path / "student.zip")
+    carried = _bundle_python(zip_path)
+    # No solution's body, anywhere in the bundle.
+    for module in sorted(SOLUTIONS.glob("*.py")):
+        for name, body in _bodies(module.read_text(encoding="utf-8")).items():
+            assert body not in carried, f"the student bundle holds the body of {module.stem}.{name}"
+    # The references that are answers are replaced, and only in the student bundle.
+    for rel, helpers in {**bundle.WITHHELD, **{r: dict.fromkeys(h) for r, h in
+                                                  bundle.REPLACED.items()}}.items():
+        original = _bodies((KIT / rel).read_text(encoding="utf-8"))
+        for name in helpers:
+            assert original[name] not in carried, f"the student bundle holds {rel}'s {name}"
+    replaced = _bodies(bundle.student_source("checks/gd_loop.py", (KIT / "checks" / "gd_loop.py")
+                                             .read_text(encoding="utf-8")))
+    assert "withheld('minibatch_sgd')" in replaced["sgd_ref"]
+    assert "torch.optim.SGD" in replaced["gd_ref"]  # what gradient_descent may not use
+    full = bundle.autograder(tmp_path / "autograder.zip")
+    with zipfile.ZipFile(full) as zf:
+        assert zf.read("checks/gd_loop.py").decode() == (KIT / "checks" / "gd_loop.py").read_text()
+
+
+def test_a_renamed_withheld_reference_stops_the_bundle(monkeypatch, tmp_path):
+    monkeypatch.setitem(bundle.WITHHELD, "checks/gd_loop.py", {"no_such_ref": "ridge"})
+    with pytest.raises(bundle.BundleError, match="no longer defines no_such_ref"):
+        bundle.student(tmp_path / "student.zip")
+    assert not (tmp_path / "student.zip").exists()
+
+
+def test_the_autograder_takes_the_cpu_build_unless_told(tmp_path):
+    def index(env):
+        path = bundle.autograder(tmp_path / "a.zip", bundle.torch_choice(env))
+        with zipfile.ZipFile(path) as zf:
+            return zf.read("torch-index.txt").decode().strip() if "torch-index.txt" in \
+                zf.namelist() else None
+    assert index({}) is None  # setup.sh's own default: PyTorch's CPU wheel index
+    assert index({"GRADKIT_TORCH": "cuda"}) == "default"
+    assert index({"GRADKIT_TORCH_INDEX": "file:///mirror/cpu"}) == "file:///mirror/cpu"
+    setup = (KIT / "lms" / "gradescope" / "setup.sh").read_text()
+    assert "whl/cpu" in setup and '"$torch_index" != "default"' in setup

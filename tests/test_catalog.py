@@ -44,3 +44,13 @@ def test_every_topic_has_a_check_module():
         source = (KIT / "checks" / f"{topic.name}.py").read_text(encoding="utf-8")
         for fn in topic.functions:
             assert f'"{fn.name}"' in source, f"no check mentions {topic.name}.{fn.name}"
+
+
+def test_the_readme_states_the_catalogs_points():
+    """The README's topic table says what the catalog says (points are never a literal
+    anywhere else: tests and reports take totals from gradkit.catalog)."""
+    readme = (KIT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` [^|]*\|[^|]*\| (\d+(?:\.\d+)?) \|$", readme, re.M))
+    for topic in catalog.TOPICS:
+        assert topic.name in rows, f"README.md's topic table lacks {topic.name}"
+        assert float(rows[topic.name]) == catalog.total_points([topic.name]), topic.name

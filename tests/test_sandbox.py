@@ -1,31 +1,42 @@
 """The worker: student code runs there, and every way it can misbehave has a
 plain-language outcome; the topics' rules are watched at run time."""
 
+import os
+import shutil
+import tempfile
 import textwrap
 
 import pytest
 import torch
 
-from gradkit.untrusted.sandbox import Submission, Zygote
+from gradkit.untrusted.sandbox import Submission, zygote as make_zygote
 from gradkit.verdicts import FatalStudentError, StudentError
 
 
 @pytest.fixture(scope="module")
 def zygote():
-    z = Zygote()
-    yield z
-    z.close()
+    return make_zygote()  # one per process, reused by every run
 
 
 @pytest.fixture
-def submit(zygote, tmp_path):
+def scratch():
+    """The grader's scratch: in uid mode the sandbox's home is inside it, so other users
+    must be able to pass through (pytest's own folders are root's alone)."""
+    folder = tempfile.mkdtemp(prefix="gradkit-test-")
+    os.chmod(folder, 0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def submit(zygote, tmp_path, scratch):
     subs = []
 
     def make(source, timeout=10.0):  # first torch.func or torch.optim use imports dynamo: slow
         folder = tmp_path / f"sub{len(subs)}"
         folder.mkdir()
         (folder / "m.py").write_text(textwrap.dedent(source))
-        sub = Submission(str(folder), zygote, str(tmp_path), timeout=timeout)
+        sub = Submission(str(folder), zygote, scratch, timeout=timeout)
         subs.append(sub)
         return sub
 
@@ -123,10 +134,10 @@ def test_an_import_time_crash_is_reported(submit):
         sub.call("m", "f", [X])
 
 
-def test_modules_in_a_subfolder_are_found(tmp_path, zygote):
+def test_modules_in_a_subfolder_are_found(tmp_path, zygote, scratch):
     (tmp_path / "sub" / "exercises").mkdir(parents=True)
     (tmp_path / "sub" / "exercises" / "m.py").write_text("def f(x):\n    return x * 3\n")
-    sub = Submission(str(tmp_path / "sub"), zygote, str(tmp_path))
+    sub = Submission(str(tmp_path / "sub"), zygote, scratch)
     try:
         assert torch.equal(sub.call("m", "f", [X]).value, 3 * X)
     finally:

@@ -1,6 +1,7 @@
-"""Untrusted code: as root, student code runs under a uid of its own that can read
-nothing of the kit's secrets, write no results, signal no grader, and leaves no
-process behind; in any mode, forging a score gets exactly what was computed."""
+"""Untrusted code: student code runs in an isolated world of its own (namespaces where
+the kernel allows them, else a uid of its own as root) where it can read nothing of the
+kit's secrets, write no results, signal no grader, and leaves no process behind; in any
+mode, forging a score gets exactly what was computed. More attacks: test_isolation.py."""
 
 import json
 import os
@@ -13,14 +14,14 @@ import time
 import pytest
 import torch
 
-from gradkit.untrusted import privileges
+from gradkit.untrusted import isolation, privileges
 from gradkit.runner import CHECKS_DIR
-from gradkit.untrusted.sandbox import Submission, Zygote
-from tests.kit import SANDBOX_UNREADY, cli_env, overlay
+from gradkit.untrusted.sandbox import Run, Submission
+from tests.kit import ISOLATION, SANDBOX_UNREADY, cli_env, overlay
 
 AS_ROOT = pytest.mark.skipif(
-    os.geteuid() != 0 or bool(SANDBOX_UNREADY),
-    reason=f"needs root (CI runs as root) and a readable Python and clone: {SANDBOX_UNREADY or ''}")
+    os.geteuid() != 0 or bool(SANDBOX_UNREADY) or ISOLATION == "none",
+    reason=f"needs root (CI runs as root) and isolation: {SANDBOX_UNREADY or ISOLATION}")
 
 PROBE = '''
 import os, resource
@@ -48,28 +49,27 @@ def probe(grader_pid, checks_file, results_dir):
 def test_as_root_student_code_runs_with_nothing_to_reach(tmp_path):
     results = tmp_path / "results"
     results.mkdir()
+    results.chmod(0o777)  # nothing is protected by modes any more: the sandbox must hold
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "m.py").write_text(PROBE)
-    privileges.protect([str(CHECKS_DIR), str(results)])
-    scratch = tempfile.mkdtemp()  # as the runner's: pytest's tmp_path is root's alone
-    zygote = Zygote()
-    sandbox, copy = privileges.prepare(str(scratch), str(tmp_path / "sub"))
-    sub = Submission(copy, zygote, str(scratch), sandbox=sandbox)
+    scratch = tempfile.mkdtemp(dir="/var/tmp")
+    run = Run(str(tmp_path / "sub"), scratch)
+    sub = Submission(str(tmp_path / "sub"), None, scratch, run=run)
     try:
         facts = sub.call("m", "probe", [os.getpid(), str(CHECKS_DIR / "gd_loop.py"),
                                         str(results)]).value
     finally:
         sub.close()
-        zygote.close()
+        run.close()
         shutil.rmtree(scratch)
-    assert facts["uid"] == facts["euid"] == sandbox.uid >= 61000 and facts["groups"] == []
+    assert facts["uid"] == facts["euid"] == run.uid >= 61000 and facts["groups"] == []
     assert not facts["read_checks"] and not facts["write_results"]
     assert not facts["signal_grader"]
     assert facts["open_files"] == privileges.MAX_OPEN_FILES
     assert facts["processes"] == privileges.MAX_PROCESSES
     if not torch.cuda.is_available():  # CUDA maps huge address ranges: no cap there
         assert facts["memory"] == privileges.MAX_MEMORY_MB << 20
-    assert facts["cwd"] == sandbox.home
+    assert facts["cwd"] == (isolation.SANDBOX_HOME if run.level == "namespaces" else run.home)
 
 
 def _grade(folder, out, fmt="json", topics=("manual_grad",)):
@@ -104,8 +104,6 @@ def test_a_forged_results_file_is_replaced_by_the_real_one(tmp_path):
     sub = overlay(tmp_path / "sub", {"manual_grad": FORGER})
     data = _grade(sub, out, fmt="gradescope")
     assert data["score"] == 8  # 10 points, and linear_mse_grad's 2 really lost
-    if privileges.wanted():  # root with the sandbox on
-        assert oct(out.parent.stat().st_mode)[-2:] == "00"  # the student's uid cannot go in
 
 
 PATCHER = '''

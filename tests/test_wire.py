@@ -57,3 +57,58 @@ def test_malformed_frames_are_refused():
                 struct.pack(">I", 2) + b"[]"]:
         with pytest.raises(wire.WireError):
             wire.decode(bad)
+
+
+def _odd_views():
+    x = torch.tensor([1.5, -2.0])
+    hess = torch.autograd.functional.hessian(lambda v: (v ** 3).sum(), x[:1]).diagonal()
+    base = torch.arange(24.0).reshape(2, 3, 4)
+    return {
+        "hessian diagonal, n=1 (size 1, stride 2)": hess,
+        "jacobian diagonal": torch.autograd.functional.jacobian(lambda v: v ** 2, x).diagonal(),
+        "expanded": torch.ones(1).expand(5),
+        "broadcast 2-d": torch.arange(3.0)[:, None].expand(3, 4),
+        "transposed": base.transpose(0, 2),
+        "stepped": base[:, ::2, 1::3],
+        "size-1 dims with odd strides": base[:1, :, :1],
+        "negative bit": torch._neg_view(torch.arange(4.0)),
+        "requires grad, non-leaf": torch.randn(3, requires_grad=True) * 2,
+        "leaf requiring grad": torch.randn(2, 2, requires_grad=True),
+        "empty view": base[:, :0],
+        "float64 diagonal": torch.eye(3, dtype=torch.float64).diagonal(),
+    }
+
+
+@pytest.mark.parametrize("name", list(_odd_views()))
+def test_any_legal_view_crosses_with_its_values(name):
+    t = _odd_views()[name]
+    back = wire.decode(wire.encode({"v": t}))["v"]
+    assert back.shape == t.shape and back.dtype == t.dtype
+    assert torch.equal(back, t.detach().resolve_neg().contiguous())
+
+
+def test_a_huge_expanded_view_is_refused_before_it_is_copied():
+    with pytest.raises(wire.WireError) as err:
+        wire.encode({"v": torch.ones(1).expand(10 ** 9)})
+    assert err.value.key == "wire.too_large"
+
+
+def test_the_frame_cap_is_a_few_megabytes():
+    assert wire.MAX_FRAME_BYTES <= 16 * 1024 * 1024
+    wire.encode({"v": torch.zeros(100_000, dtype=torch.float64)})  # 0.8 MB: fine
+
+
+def test_a_tensor_that_cannot_be_copied_is_a_wire_error(monkeypatch):
+    def boom(t):
+        raise RuntimeError("cannot copy this one")
+    monkeypatch.setattr(wire, "_bytes", boom)
+    with pytest.raises(wire.WireError) as err:
+        wire.encode({"v": torch.ones(2)})
+    assert err.value.key == "wire.unreadable" and "cannot copy" in str(err.value)
+
+
+def test_large_tensors_are_previewed_not_materialised():
+    from gradkit import describe
+    shown = describe.tensor(torch.ones(1).expand(10 ** 9))
+    assert shown.count("1.0") == describe.MAX_ELEMENTS and "..." in shown
+    assert "shape (1000000000,)" in shown

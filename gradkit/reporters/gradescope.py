@@ -50,9 +50,15 @@ def to_dict(result: GradeResult) -> dict:
     return {
         "score": result.score,
         "execution_time": round(result.execution_time_s, 3),
-        "output": "\n".join([summary, *result.notes]),
+        "output": "\n".join([summary, *result.notes, *_isolation(result, lang)]),
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def _isolation(result: GradeResult, lang: str) -> list[str]:
+    """The isolation level the student code ran under, as one line (none if unknown)."""
+    level = ((result.environment or {}).get("isolation") or {}).get("level")
+    return [text("report.isolation", lang, level=level)] if level else []

@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import catalog, render
 from ..i18n import misconception, text
 from ..results import PASSED, FunctionResult, GradeResult
+from .terminal import part_text, profile_text, shown_check, spaced
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC",sans-serif;
@@ -74,8 +75,9 @@ def _function(fn: FunctionResult, lang: str) -> str:
            f'<span class="badge {fn.status}">{e(text(STATUS[fn.status], lang))}</span>'
            f'<span class="score">{fn.score:g} / {fn.max_score:g}</span></header>']
     if fn.failed:
-        first = fn.failed[0]
-        out.append(f"<p>{e(first.message)}</p>")
+        # The check whose own counterexample a named mistake explains, else the first.
+        first = shown_check(fn.failed)
+        out.append(f"<p>{e(spaced(first.message) if lang == 'zh' else first.message)}</p>")
         graph = (first.inputs or {}).get("graph")
         rows = []
         if graph:
@@ -87,10 +89,17 @@ def _function(fn: FunctionResult, lang: str) -> str:
             rows.append((text("report.got", lang), e(first.got or "")))
         if rows:
             out.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")
-        mid = next((c.misconception for c in fn.failed if c.misconception), None)
-        if mid:
+        if first.misconception:
             out.append(f'<p class="why"><b>{e(text("report.diagnosis", lang))}:</b> '
-                       f"{e(misconception(mid, lang))}</p>")
+                       f"{e(misconception(first.misconception, lang))}</p>")
+            if first.parts:
+                out.append(f'<p class="why parts">'
+                           f'{e("; ".join(part_text(p, lang) for p in first.parts))}</p>')
+        elif first.profile:
+            out.append(f'<p class="why profile">{e(profile_text(first.profile, lang))}</p>')
+        if first.output:
+            out.append(f'<p class="note">{e(text("report.output", lang))}:</p>'
+                       f'<pre class="printed">{e(first.output)}</pre>')
         out.append(f'<p class="note">{e(text("report.hint", lang, function=fn.function))}</p>')
     pictures = fn.pictures or {}
     if pictures.get("graphs"):
@@ -110,7 +119,9 @@ def _graphs(drawn: dict, lang: str) -> str:
         body = picture or f"<pre>{html.escape(fallback)}</pre>"
         figures.append(f'<figure class="{who}"><figcaption>{html.escape(text(key, lang))}'
                        f"</figcaption>{body}</figure>")
-    return '<div class="pair graphs">' + "".join(figures) + "</div>"
+    caption = (f'<p class="note drawn-for">{html.escape(text("report.drawn_for", lang, call=drawn["call"]))}</p>'
+               if drawn.get("call") else "")
+    return caption + '<div class="pair graphs">' + "".join(figures) + "</div>"
 
 
 def _curves(curves: dict, lang: str) -> str:
@@ -161,6 +172,13 @@ def _plot(series: dict, labels: dict, parted=None, x_label="", y_label="",
     if parted is not None and mine:
         x, y = at(mine[min(parted, len(mine) - 1)]).split(",")
         out.append(f'<circle cx="{x}" cy="{y}" r="5" fill="none" stroke="#c62828" stroke-width="2"/>')
+    # Axis values: both ends of each axis.
+    for value, x in ((x0, pad), (x1, width - pad)):
+        out.append(f'<text class="tick" x="{x}" y="{height - pad + 12}" font-size="9" '
+                   f'text-anchor="middle">{value:.3g}</text>')
+    for value, y in ((y0, height - pad), (y1, pad)):
+        out.append(f'<text class="tick" x="{pad - 3}" y="{y + 3}" font-size="9" '
+                   f'text-anchor="end">{value:.3g}</text>')
     legend_y = pad - 10
     for i, who in enumerate(("student", "reference")):
         out.append(f'<text x="{pad + i * 90}" y="{legend_y}" font-size="11" fill="{COLOURS[who]}">'

@@ -17,6 +17,11 @@ MAX_BYTES = 1_000_000
 TEST_OUTPUT_LIMIT = 20_000
 
 
+def _isolation(result: GradeResult, lang: str) -> list[str]:
+    level = ((result.environment or {}).get("isolation") or {}).get("level")
+    return [text("report.isolation", lang, level=level)] if level else []
+
+
 def to_dict(result: GradeResult, gradable: bool = True) -> dict:
     lang = result.language
     public = result.public(text("hidden.failed", lang))
@@ -33,7 +38,7 @@ def to_dict(result: GradeResult, gradable: bool = True) -> dict:
         "gradable": gradable,
         "score": round(min(1.0, max(0.0, score)), 6),
         "message": text("lms.summary", lang, score=f"{result.score:g}", max=f"{result.max_score:g}"),
-        "output": "\n".join(result.notes),
+        "output": "\n".join([*result.notes, *_isolation(result, lang)]),
         "tests": tests,
     }
     while len(json.dumps(data).encode()) > MAX_BYTES and any(t["output"] for t in tests):

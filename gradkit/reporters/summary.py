@@ -17,7 +17,9 @@ def function_text(fn: FunctionResult, lang: str, markdown: bool = False, checks=
     failed = [c for c in (checks if checks is not None else fn.checks) if c.outcome == "failed"]
     if not failed:
         return text("lms.all_passed", lang)
-    first = failed[0]
+    # A diagnosis only beside the counterexample it was computed on.
+    from .terminal import shown_check
+    first = shown_check(failed)
     code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
     lines = [first.message]
     if first.error_kind not in SILENT_KINDS:
@@ -30,11 +32,13 @@ def function_text(fn: FunctionResult, lang: str, markdown: bool = False, checks=
         if first.expected is not None or first.got is not None:
             lines.append(f"{text('report.expected', lang)}: {code(first.expected or '')}")
             lines.append(f"{text('report.got', lang)}: {code(first.got or '')}")
-        mid = next((c.misconception for c in failed if c.misconception), None)
+        mid = first.misconception
         if mid:
             label = text("report.diagnosis", lang)
             lines.append(f"**{label}:** {misconception(mid, lang)}" if markdown
                          else f"{label}: {misconception(mid, lang)}")
+        from .terminal import explanation
+        lines += [line for label, line in explanation(first, lang)[1 if mid else 0:]]
         lines.append(text("report.hint", lang, function=fn.function))
     return ("\n\n" if markdown else "\n").join(lines)
 

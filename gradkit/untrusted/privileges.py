@@ -1,15 +1,13 @@
-"""Running student code as nobody in particular, when the grader runs as root.
+"""A uid of its own for each grading run, when the grader runs as root; and the
+limits every worker runs under.
 
-LMS containers run the grader as root. Then each worker drops to an unprivileged
-user id of its own before it touches student code: one uid per grading run, taken
-from ``GRADKIT_SANDBOX_UIDS`` (default 61000-61999; ``off`` disables the sandbox)
-and held by a lock, so concurrent runs (batch grading) never share one. The
-worker cannot signal the grader (another user), read what root keeps to itself
-(the kit's checks, solutions and tests, the results folder: see ``protect``) or
-write the results file, and it runs under limits on processes, open files and
-memory. When grading ends, every process of that uid is killed, however it
-tried to detach itself. Without root none of this is possible, and the worker's
-process group is all that is cleaned up.
+One uid per run, taken from ``GRADKIT_SANDBOX_UIDS`` (default 61000-61999) and held
+by a lock, so concurrent runs (batch grading) never share one, and a uid's
+``RLIMIT_NPROC`` is the run's own. In namespace mode the run's init takes that
+uid; in uid mode (namespaces refused) each worker does, and the run gets a private
+home (0700, that uid's) holding its copy of the submission. At the end, and again
+before a uid is handed out, every process of the uid is killed and (uid mode)
+every file it owns in the shared temporary folders removed.
 """
 
 from __future__ import annotations
@@ -19,11 +17,9 @@ import os
 import resource
 import shutil
 import signal
-import stat
-import sys
-import sysconfig
 import tempfile
-from dataclasses import dataclass
+
+from . import isolation
 
 DEFAULT_UIDS = "61000-61999"
 MAX_PROCESSES = 256  # threads count too: torch runs a pool per worker
@@ -35,128 +31,120 @@ class SandboxError(RuntimeError):
     """The sandbox cannot work here; the message says what an admin should change."""
 
 
-@dataclass
-class Sandbox:
-    uid: int
-    gid: int
-    home: str  # the folder the worker may write in (and runs in)
-    lock: int = -1  # the fd whose lock reserves the uid for this run
-
-    def as_message(self) -> dict:
-        return {"uid": self.uid, "gid": self.gid, "home": self.home}
-
-    def release(self) -> None:
-        kill_everything_of(self.uid)
-        if self.lock >= 0:
-            os.close(self.lock)
-            self.lock = -1
-
-
-def wanted() -> bool:
-    return os.geteuid() == 0 and os.environ.get("GRADKIT_SANDBOX_UIDS", DEFAULT_UIDS) != "off"
-
-
-def prepare(scratch: str, submission: str) -> tuple[Sandbox, str]:
-    """Reserve a uid, and give it a home inside ``scratch`` (root's) holding a copy of
-    the submission it owns; returns the sandbox and the copy's path."""
-    uid, lock = _reserve_uid()
-    sandbox = Sandbox(uid, uid, os.path.join(scratch, "sandbox"), lock)
+def uid_range() -> tuple[int, int]:
+    value = os.environ.get("GRADKIT_SANDBOX_UIDS", DEFAULT_UIDS)
     try:
-        _check_python_readable(uid)
-        os.chmod(scratch, 0o711)  # the user may pass through, not look around
-        copy = os.path.join(sandbox.home, "submission")
-        shutil.copytree(submission, copy, symlinks=True)  # links copied as links, not followed
-        for root, dirs, files in os.walk(sandbox.home):
-            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.lchown(name, uid, uid)
-    except BaseException:
-        sandbox.release()
-        raise
-    return sandbox, copy
+        first, last = (int(n) for n in value.split("-"))
+    except ValueError:
+        raise SandboxError(f"GRADKIT_SANDBOX_UIDS={value!r}: expected a range like "
+                           f"{DEFAULT_UIDS}") from None
+    return first, last
 
 
-def unready() -> str | None:
-    """Why the sandbox cannot run here (a uid would not be able to read Python, torch or
-    the kit), or None when it can. For the kit's own tests, which must run from a clone
-    in any folder."""
-    try:
-        uid, lock = _reserve_uid()
-    except SandboxError as exc:
-        return str(exc)
-    try:
-        _check_python_readable(uid)
-    except SandboxError as exc:
-        return str(exc)
-    finally:
-        os.close(lock)
-    return None
-
-
-def _reserve_uid() -> tuple[int, int]:
-    first, last = (int(n) for n in os.environ.get("GRADKIT_SANDBOX_UIDS", DEFAULT_UIDS).split("-"))
+def reserve_uid() -> tuple[int, int]:
+    """A uid no other run holds, and the fd whose lock holds it. Whatever a previous run
+    of that uid left (processes, files in the shared temporary folders) is removed first."""
+    first, last = uid_range()
     locks = os.path.join(tempfile.gettempdir(), "gradkit-uids")
-    os.makedirs(locks, mode=0o700, exist_ok=True)
-    for uid in range(first, last + 1):
-        fd = os.open(os.path.join(locks, str(uid)), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        kill_everything_of(uid)  # leftovers of a run that died before cleaning up
-        return uid, fd
+    try:
+        os.mkdir(locks, 0o700)
+    except FileExistsError:
+        pass
+    dir_fd = os.open(locks, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        if os.fstat(dir_fd).st_uid != os.geteuid():
+            raise SandboxError(f"{locks} is not the grader's own folder")
+        for uid in range(first, last + 1):
+            fd = os.open(str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600, dir_fd=dir_fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            kill_everything_of(uid)  # leftovers of a run that died before cleaning up
+            isolation.purge_files_of(uid)
+            return uid, fd
+    finally:
+        os.close(dir_fd)
     raise SandboxError(f"every sandbox uid in {first}-{last} is in use")
 
 
-def _check_python_readable(uid: int) -> None:
-    """The sandbox user must be able to import what student code may import lazily."""
+def unreadable_for(uid: int, extra=()) -> str | None:
+    """The first folder on the way to Python, torch, the engine (or ``extra``) that
+    ``uid`` cannot enter (uid mode needs them readable by other users), or None."""
+    import sysconfig
+
     import torch
-
     paths = [sysconfig.get_paths()["stdlib"], os.path.dirname(torch.__file__),
-             os.path.dirname(os.path.dirname(__file__))]
-    code = _as_user(uid, lambda: next(
-        (i + 1 for i, p in enumerate(paths) if not os.access(p, os.R_OK | os.X_OK)), 0))
-    if code:
-        raise SandboxError(
-            f"the sandbox user (uid {uid}) cannot read {paths[code - 1]}, so student code "
-            "could not import modules; make the Python installation readable by all users "
-            "(chmod o+rX on it and its parent folders), or set GRADKIT_SANDBOX_UIDS=off to "
-            f"grade without a sandbox (not for untrusted code). Python: {sys.executable}")
-
-
-def protect(paths) -> None:
-    """Take away other users' access to ``paths`` (root-owned folders: the kit's
-    checks, solutions and tests, the results folder)."""
+             os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *extra]
+    steps = {}  # each folder on the way: passed through (x), the last one also read (rx)
     for path in paths:
-        try:
-            info = os.stat(path)
-            if info.st_uid == 0 and stat.S_ISDIR(info.st_mode):
-                os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
-        except OSError:
-            pass
+        parts = os.path.abspath(path).split(os.sep)
+        for i in range(2, len(parts)):
+            steps.setdefault(os.sep.join(parts[:i]) or os.sep, os.X_OK)
+        steps[os.path.abspath(path)] = os.R_OK | os.X_OK
+    order = list(steps.items())
+    index = _as_user(uid, lambda: next(
+        (i + 1 for i, (p, mode) in enumerate(order) if not os.access(p, mode)), 0))
+    return order[index - 1][0] if 0 < index <= len(order) else None
 
 
-def enter(sandbox: dict, cuda: bool) -> None:
-    """In a freshly forked worker: limits, then the user's identity, for good."""
+def private_home(scratch: str, uid: int) -> str:
+    """A folder of ``uid``'s alone (0700) inside the grader's ``scratch`` (which it may
+    only pass through)."""
+    os.chmod(scratch, 0o711)  # the grader made scratch: the only chmod it does
+    home = tempfile.mkdtemp(prefix="home-", dir=scratch)
+    os.chown(home, uid, uid)
+    return home
+
+
+def copy_for(folder: str, home: str, uid: int) -> str:
+    """A copy of the submission in ``home``, owned by ``uid`` (links copied as links)."""
+    copy = os.path.join(home, "submission")
+    shutil.copytree(folder, copy, symlinks=True)
+    for root, dirs, files in os.walk(copy):
+        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+            os.lchown(name, uid, uid)
+    return copy
+
+
+def limit(cuda: bool) -> None:
+    """The limits of a worker: processes, open files, no core files, address space."""
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not cuda:  # CUDA maps huge address ranges; an address-space cap would break it
-        limit = MAX_MEMORY_MB << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        cap = MAX_MEMORY_MB << 20
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def become(uid: int, gid: int) -> None:
+    """For good: ``uid``, no groups, no new privileges."""
     os.setgroups([])
-    os.setgid(sandbox["gid"])
-    os.setuid(sandbox["uid"])
-    os.chdir(sandbox["home"])
-    os.environ["HOME"] = sandbox["home"]
+    os.setgid(gid)
+    os.setuid(uid)
+    isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
     if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover - never continue as root
         os._exit(70)
 
 
 def kill_everything_of(uid: int) -> None:
     """SIGKILL every process of ``uid``: a child takes that identity and signals all it can
-    (every process this user may signal, but not itself)."""
-    _as_user(uid, lambda: os.kill(-1, signal.SIGKILL))
+    (every process this user may signal, but not itself), until none is left."""
+    for _ in range(20):
+        _as_user(uid, lambda: os.kill(-1, signal.SIGKILL))
+        if not _running(uid):
+            return
+
+
+def _running(uid: int) -> bool:
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def _as_user(uid: int, action) -> int:

@@ -1,47 +1,103 @@
 """Grader-side handles on the processes that run student code.
 
 ``Zygote`` is forked from the grader right after torch is imported and before
-anything touches CUDA. Workers are forked from it on demand: a fork of a warm
-process costs milliseconds and shares torch's pages, where a fresh interpreter
-costs about a second and 200 MB, and a child forked from a process that has
-initialised CUDA could not use the GPU at all.
+anything touches CUDA, once per process (``zygote()``), and serves every grading
+run of that process. Each run gets a *supervisor* forked from it, which sets up
+the run's isolation (see ``isolation``: namespaces, a uid of its own, or none)
+and forks the workers, one at a time. A fork of a warm process costs
+milliseconds and shares torch's pages, where a fresh interpreter costs about a
+second and 200 MB, and a child forked from a process that has initialised CUDA
+could not use the GPU at all. Ending a run kills its supervisor's whole world.
+
+The grader never opens a path the sandbox can write: the worker's output file is
+created by the grader in its own folder and handed over as a descriptor, and its
+last lines are read back through that descriptor.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
+import sys
+import tempfile
+import time
 
-from . import channel, wire
+from . import channel, integrity, isolation, wire
 from ..i18n import text
 from ..verdicts import FatalStudentError, student_error
 
 DEFAULT_TIMEOUT_S = 10.0
+FUNCTION_BUDGET_S = 20.0  # call time one function may use in a run, all its checks together
+# Call time a whole run may use: a full submission's checks take about 40 s on one CPU, so a
+# run that hits this would not have fitted a 10-minute LMS limit at half a CPU anyway.
+RUN_BUDGET_S = 240.0
+MEMORY_MB = 3072  # all of a run's processes together, where a cgroup can say so
+CONTROL_BYTES = 1 << 16
+
+
+def _send(sock: socket.socket, message: dict, fds=()) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    if fds:
+        socket.send_fds(sock, [data], list(fds))
+    else:
+        sock.sendall(data)
+
+
+def _recv(sock: socket.socket, timeout: float | None = None) -> tuple[dict, list[int]]:
+    """One control message (a JSON line, sent whole) and the descriptors that came with it."""
+    if timeout is not None:
+        ready, _, _ = select.select([sock], [], [], timeout)
+        if not ready:
+            raise channel.ChannelTimeout()
+    data, fds, _, _ = socket.recv_fds(sock, CONTROL_BYTES, 4)
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        raise channel.ChannelClosed()
+    try:
+        message = json.loads(data)
+        if not isinstance(message, dict):
+            raise ValueError
+    except ValueError:
+        for fd in fds:
+            os.close(fd)
+        raise channel.ChannelClosed() from None
+    return message, fds
 
 
 class Zygote:
-    """A forked copy of the grader that forks workers and hands back a socket."""
+    """A forked copy of the grader that forks one supervisor per grading run."""
 
     def __init__(self):
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             ours.close()
-            _zygote_main(theirs)
+            try:
+                _zygote_main(theirs)
+            finally:
+                os._exit(0)
         theirs.close()
         self.sock, self.pid = ours, pid
+        self.pid_owner = os.getpid()
 
-    def spawn(self, output_path: str, sandbox: dict | None = None) -> tuple[socket.socket, int]:
-        """A new worker writing its output to ``output_path``; ``sandbox`` (root only):
-        the unprivileged identity it takes before running anything (see ``privileges``)."""
-        request = {"output": output_path, "sandbox": sandbox}
-        self.sock.sendall(json.dumps(request).encode() + b"\n")
-        data, fds, _, _ = socket.recv_fds(self.sock, 4096, 1)
-        if not data or not fds:
+    def alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG)[0] == 0
+        except ChildProcessError:
+            return False
+
+    def open_run(self, config: dict) -> tuple[socket.socket, socket.socket, int]:
+        """A new supervisor: (its control socket, a socket that closes when all of the run
+        is gone, its pid)."""
+        _send(self.sock, config)
+        message, fds = _recv(self.sock, 60)
+        if len(fds) != 2:
             raise RuntimeError("the worker factory stopped")
-        return socket.socket(fileno=fds[0]), json.loads(data)["pid"]
+        return socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1]), message["pid"]
 
     def close(self) -> None:
         self.sock.close()
@@ -51,64 +107,362 @@ class Zygote:
             pass
 
 
+_ZYGOTE: Zygote | None = None
+
+
+def zygote() -> Zygote:
+    """This process's zygote, made on first use and reused by every grading after it."""
+    global _ZYGOTE
+    if _ZYGOTE is None or _ZYGOTE.pid_owner != os.getpid() or not _ZYGOTE.alive():
+        _ZYGOTE = Zygote()
+    return _ZYGOTE
+
+
 def _zygote_main(sock: socket.socket) -> None:  # pragma: no cover - child process
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    from . import privileges, worker  # noqa: F401 - loaded once, before any sandbox hides them
+    isolation.wipe_environment_block()
+    isolation.set_environment(isolation.allowed_environment("/"))
+    isolation.close_other_fds([sock.fileno()])
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
-    reader = sock.makefile("rb")
-    for line in reader:
-        request = json.loads(line)
-        ours, theirs = socket.socketpair()
+    os.close(devnull)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped automatically
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the grader's to handle
+    while True:
+        try:
+            config, _ = _recv(sock)
+        except (channel.ChannelClosed, OSError):
+            return
+        run_ours, run_theirs = socket.socketpair()
+        life_ours, life_theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
-            reader.close()
-            sock.close()
-            ours.close()
-            os.setsid()  # its own process group, so a kill takes its children too
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                from .worker import serve
-                if request.get("sandbox"):
-                    from .privileges import enter
-                    enter(request["sandbox"], cuda=_cuda_in_use())
-                serve(theirs, request["output"])
+                sock.close()
+                run_ours.close()
+                life_ours.close()
+                _supervisor_main(run_theirs, life_theirs, config)
             finally:
                 os._exit(0)
-        theirs.close()
-        socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [ours.fileno()])
-        ours.close()
-    os._exit(0)
+        run_theirs.close()
+        life_theirs.close()
+        _send(sock, {"pid": pid}, [run_ours.fileno(), life_ours.fileno()])
+        run_ours.close()
+        life_ours.close()
 
 
-def _cuda_in_use() -> bool:
-    import torch
-    return torch.cuda.is_available()
+def _supervisor_main(run: socket.socket, lifeline: socket.socket, config: dict) -> None:
+    """One grading run's world (pragma: child process)."""
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if config.get("cgroup"):
+        try:
+            with open(os.path.join(config["cgroup"], "cgroup.procs"), "w") as fh:
+                fh.write("0")
+        except OSError:
+            pass
+    level = config["level"]
+    if level == "none":
+        isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+    if level != "namespaces":
+        _send(run, {"ready": True, "pid": os.getpid(), "submission": config.get("submission")})
+        _serve_run(run, config)
+        return
+    try:
+        user_ns = isolation.enter_namespaces()
+    except OSError as exc:
+        _send(run, {"error": f"namespaces: {exc}"})
+        return
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pid 1 of the run
+        lifeline.close()
+        os.close(go_w)
+        os.read(go_r, 1)
+        os.close(go_r)
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            inside = isolation.build_root(config["new_root"], config.get("submission"),
+                                          config["readonly"], config["uid"], config["gid"],
+                                          config.get("cuda", False))
+            isolation.drop_to(config["uid"], config["gid"], user_ns)
+        except BaseException as exc:
+            _send(run, {"error": f"{type(exc).__name__}: {exc}"})
+            return
+        _send(run, {"ready": True, "submission": inside, "home": isolation.SANDBOX_HOME})
+        config["home"] = isolation.SANDBOX_HOME
+        _serve_run(run, config)
+        return
+    os.close(go_r)
+    _send(run, {"pid": pid})
+    os.write(go_w, b"1")
+    os.close(go_w)
+    run.close()
+    _watch_init(pid, lifeline)
+
+
+def _watch_init(pid: int, lifeline: socket.socket) -> None:
+    """Until the run's init exits, or the grader says "end" (or goes away) on the
+    lifeline: then kill init, which takes every process of the run with it. The lifeline
+    closes as this process exits, once the init is reaped: the whole run is gone."""
+    try:
+        watched = [lifeline, os.pidfd_open(pid)]
+    except (AttributeError, OSError):  # before Linux 5.3: poll
+        watched = [lifeline]
+    while True:
+        ready, _, _ = select.select(watched, [], [], None if len(watched) > 1 else 0.2)
+        if lifeline in ready:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            done, _ = os.waitpid(pid, 0 if lifeline in ready or len(ready) else os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+
+
+def _serve_run(run: socket.socket, config: dict) -> None:
+    """The run's worker factory: spawn, kill, end (pragma: child process)."""
+    level = config["level"]
+    while True:
+        try:
+            request, fds = _recv(run)
+        except (channel.ChannelClosed, OSError):
+            break
+        op = request.get("op")
+        if op == "spawn" and len(fds) == 1:
+            ours, theirs = socket.socketpair()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    ours.close()
+                    run.close()
+                    _worker_main(theirs, fds[0], config)
+                finally:
+                    os._exit(0)
+            theirs.close()
+            os.close(fds[0])
+            _send(run, {"pid": pid}, [ours.fileno()])
+            ours.close()
+            if level == "none":
+                _reap()
+        elif op == "kill":
+            for target in (-int(request["pid"]), int(request["pid"])):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            _send(run, {"ok": True})
+        elif op == "end":
+            break
+        else:
+            for fd in fds:
+                os.close(fd)
+            _send(run, {"error": "unknown request"})
+    if level == "none":
+        isolation.kill_descendants()
+    try:
+        _send(run, {"ended": True})
+    except OSError:
+        pass
+
+
+def _reap() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _worker_main(sock: socket.socket, output: int, config: dict) -> None:  # pragma: no cover
+    try:
+        _worker_setup(sock, output, config)
+    except BaseException as exc:  # say why in the output the grader shows with the crash
+        os.write(output, f"sandbox: {type(exc).__name__}: {exc}\n".encode())
+        raise
+
+
+def _worker_setup(sock: socket.socket, output: int, config: dict) -> None:  # pragma: no cover
+    os.setsid()  # its own process group, so a kill takes its children too
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    isolation.close_other_fds([sock.fileno(), output])
+    from . import privileges
+    from .worker import serve
+    cuda = bool(config.get("cuda"))
+    privileges.limit(cuda)
+    if config["level"] == "uid":
+        privileges.become(config["uid"], config["gid"])
+    if config["level"] != "none":  # a change of uid made /proc/self root's: make it its own
+        isolation.prctl(isolation.PR_SET_DUMPABLE, 1)
+    home = config.get("home") or "/"
+    os.chdir(home)
+    isolation.set_environment(isolation.allowed_environment(home))
+    serve(sock, output)  # never returns
+
+
+class Run:
+    """One grading run's isolated world: a supervisor and what it forks.
+
+    ``folder``: the submission (the grader's own path). ``scratch``: a folder of the
+    grader's that the sandbox cannot write (its outputs go there, as descriptors).
+    """
+
+    def __init__(self, folder: str | None, scratch: str, level: str | None = None,
+                 memory_mb: int | None = MEMORY_MB, factory: Zygote | None = None):
+        from . import privileges
+        import torch
+        self.level = level or isolation.level()
+        self.folder = os.path.abspath(folder) if folder else None
+        self.scratch = scratch
+        self.uid = self.gid = os.getuid()
+        self.lock = -1
+        self.memory = None
+        self.memory_cap_mb = None
+        self.home = None
+        self.ended = False
+        cuda = torch.cuda.is_available()
+        config = {"op": "run", "level": self.level, "cuda": cuda}
+        try:
+            if os.geteuid() == 0 and self.level in ("namespaces", "uid"):
+                self.uid, self.lock = privileges.reserve_uid()
+                self.gid = self.uid
+            config.update(uid=self.uid, gid=self.gid)
+            if self.level == "namespaces":
+                new_root = tempfile.mkdtemp(prefix="root-", dir=scratch)
+                config.update(new_root=new_root, submission=self.folder,
+                              readonly=isolation.readonly_paths([_engine_folder()]))
+            elif self.level == "uid":
+                self.home = privileges.private_home(scratch, self.uid)
+                blocked = privileges.unreadable_for(self.uid, [self.home])
+                if blocked:
+                    raise isolation.IsolationError(
+                        f"uid mode: the sandbox user (uid {self.uid}) cannot enter {blocked}, so "
+                        "student code could not import Python's modules or reach its own "
+                        "folder. Namespaces need no such access (they are refused here); else "
+                        "install Python, and TMPDIR, where other users may pass. "
+                        f"Python: {sys.executable}")
+                config.update(home=self.home, submission=privileges.copy_for(
+                    self.folder, self.home, self.uid) if self.folder else None)
+            else:
+                self.home = tempfile.mkdtemp(prefix="home-", dir=scratch)
+                config.update(home=self.home, submission=self.folder)
+            if memory_mb:
+                self.memory = isolation.MemoryCap(f"gradkit-{os.getpid()}-{id(self)}", memory_mb)
+                config["cgroup"] = self.memory.path
+                self.memory_cap_mb = memory_mb if self.memory.path else None
+            self.control, self.lifeline, self.pid = (factory or zygote()).open_run(config)
+            first, _ = _recv(self.control, 60)
+            if self.level == "namespaces":
+                self.pid = first.get("pid", self.pid)
+                first, _ = _recv(self.control, 60)
+            if not first.get("ready"):
+                raise isolation.IsolationError(str(first.get("error", "the sandbox did not start")))
+            self.inside = first.get("submission")
+        except BaseException:
+            self.close()
+            raise
+        self.cuda = cuda
+
+    def limits(self) -> dict:
+        from . import privileges
+        return {"processes": privileges.MAX_PROCESSES, "open_files": privileges.MAX_OPEN_FILES,
+                "memory_mb_per_process": None if self.cuda else privileges.MAX_MEMORY_MB,
+                "memory_mb_all_processes": self.memory_cap_mb,
+                "tmp_mb": isolation.TMP_MB if self.level == "namespaces" else None}
+
+    def path_inside(self, grader_path: str) -> str:
+        """Where the sandbox sees a file of the submission."""
+        if not self.inside or not self.folder:
+            return grader_path
+        return os.path.join(self.inside, os.path.relpath(grader_path, self.folder))
+
+    def spawn(self, output_fd: int) -> tuple[socket.socket, int]:
+        _send(self.control, {"op": "spawn"}, [output_fd])
+        message, fds = _recv(self.control, 30)
+        if len(fds) != 1:
+            raise channel.ChannelClosed()
+        return socket.socket(fileno=fds[0]), int(message["pid"])
+
+    def kill_worker(self, pid: int) -> None:
+        try:
+            _send(self.control, {"op": "kill", "pid": pid})
+            _recv(self.control, 10)
+        except (OSError, channel.ChannelClosed, channel.ChannelTimeout, KeyError, ValueError):
+            self.close()  # a supervisor that does not answer: the whole run goes
+
+    def close(self) -> None:
+        """End the run: every process of it is gone when this returns; then its files."""
+        if self.ended:
+            return
+        self.ended = True
+        from . import privileges
+        control = getattr(self, "control", None)
+        if control is not None:
+            if self.level == "none":
+                try:  # the supervisor kills every descendant, then answers
+                    _send(control, {"op": "end"})
+                    _recv(control, 30)
+                except (OSError, channel.ChannelClosed, channel.ChannelTimeout):
+                    pass
+            control.close()  # uid, none: the supervisor stops serving and exits
+            try:
+                if self.level == "namespaces":
+                    self.lifeline.sendall(b"end")  # the supervisor kills the run's init
+                self.lifeline.settimeout(30)
+                gone = self.lifeline.recv(1) == b""  # the supervisor, and its world, are gone
+            except OSError:
+                gone = False
+            if not gone:  # still there (so its pid is still its own): no more asking
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.lifeline.close()
+        if self.level == "uid" and self.lock >= 0:
+            privileges.kill_everything_of(self.uid)
+            isolation.purge_files_of(self.uid)
+        if self.memory is not None:
+            self.memory.remove()
+        if self.lock >= 0:
+            os.close(self.lock)
+            self.lock = -1
+
+
+def _engine_folder() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Worker:
     """One running worker process and the socket to it."""
 
-    def __init__(self, zygote: Zygote, output_path: str, sandbox: dict | None = None):
-        self.output_path = output_path
-        self.sock, self.pid = zygote.spawn(output_path, sandbox)
+    def __init__(self, run: Run, output_dir: str):
+        self.run = run
+        fd, path = tempfile.mkstemp(prefix="output-", suffix=".txt", dir=output_dir)
+        os.unlink(path)  # nobody reaches it by name; the grader keeps its descriptor
+        self.output = fd
+        self.sock, self.pid = run.spawn(fd)
 
     def request(self, message: dict, timeout: float) -> dict:
         channel.send(self.sock, message)
         return channel.recv(self.sock, timeout)
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self.run.kill_worker(self.pid)
         self.sock.close()
+        if self.output >= 0:
+            os.close(self.output)
+            self.output = -1
 
     def output_tail(self, limit: int = 800) -> str:
+        """The last of what it printed, read through the grader's own descriptor."""
         try:
-            with open(self.output_path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - limit))
-                return fh.read().decode("utf-8", "replace")
+            size = os.fstat(self.output).st_size
+            return os.pread(self.output, limit, max(0, size - limit)).decode("utf-8", "replace")
         except OSError:
             return ""
 
@@ -146,24 +500,33 @@ class Submission:
 
     A function that cannot run at all (missing, not implemented, a syntax
     error, a hang) fails every later call at once, so one broken function
-    costs its own checks and a hang costs its time limit once per run.
+    costs its own checks and a hang costs its time limit once per run. Call
+    time is budgeted per function and per run: past a budget, the remaining
+    checks fail at once, and the run still ends with a result.
     """
 
-    def __init__(self, folder: str, zygote: Zygote, scratch: str,
-                 timeout: float = DEFAULT_TIMEOUT_S, sandbox=None):
-        """``sandbox``: a ``privileges.Sandbox`` when running as root; then ``folder``
-        is the sandbox user's copy of the submission and outputs go to its home."""
-        self.sandbox = sandbox
+    def __init__(self, folder: str, factory: Zygote | None, scratch: str,
+                 timeout: float = DEFAULT_TIMEOUT_S, *, run: Run | None = None,
+                 function_budget: float = FUNCTION_BUDGET_S, run_budget: float = RUN_BUDGET_S):
+        """``run``: the isolated world to run in (default: a new one for this folder, of
+        the best level available, made from ``factory``; closed with this submission)."""
         self.folder = os.path.abspath(folder)
-        self.zygote = zygote
         self.scratch = scratch
+        self.own_run = run is None
+        self.run = run or Run(self.folder, scratch, factory=factory)
         self.timeout = timeout
+        self.function_budget = function_budget
+        self.run_budget = run_budget
+        self.spent: dict[tuple[str, str], float] = {}
+        self.total = 0.0
         self.worker: Worker | None = None
         self.broken: dict[tuple[str, str], FatalStudentError] = {}
         self.spawned = 0
+        self.flags: list[dict] = []  # for instructors (integrity.screen): never a verdict
 
     def locate(self, module: str) -> str | None:
-        """The module's file: at the top of the folder, else the shallowest match."""
+        """The module's file: at the top of the folder, else the shallowest match (in the
+        grader's own copy: never in one the sandbox can write)."""
         top = os.path.join(self.folder, module + ".py")
         if os.path.isfile(top):
             return top
@@ -190,19 +553,22 @@ class Submission:
         key = (module, function)
         if key in self.broken:
             raise self.broken[key]
+        if self.total >= self.run_budget:
+            raise student_error("timeout", text("error.budget_run", seconds=f"{self.run_budget:g}"),
+                                call=label)
         path = self.locate(module)
         if path is None:
             raise self._broken(key, student_error(
                 "missing_module", text("error.missing_module", module=module), call=label))
-        message = {"op": "call", "path": path, "module": module, "function": function,
-                   "args": list(args), "leaves": list(leaves)}
+        message = {"op": "call", "path": self.run.path_inside(path), "module": module,
+                   "function": function, "args": list(args), "leaves": list(leaves)}
         if graph is not None:
             message.update(graph=graph, bind={str(k): v for k, v in (bind or {}).items()})
         if vjp is not None:
             message["vjp"] = vjp
         if draw is not None:
             message.update(draw=True, names=list(draw))
-        reply = self._exchange(message, key, label)
+        reply = integrity.screen(message, self._exchange(message, key, label), self.flags)
         if not reply.get("ok"):
             err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             error = student_error(str(err.get("kind", "exception")), render_error(err), call=label)
@@ -212,20 +578,27 @@ class Submission:
 
     def _exchange(self, message: dict, key, label: str) -> dict:
         if self.worker is None:
-            home = self.sandbox.home if self.sandbox else self.scratch
-            self.worker = Worker(self.zygote, os.path.join(home, f"output-{self.spawned}.txt"),
-                                 self.sandbox.as_message() if self.sandbox else None)
+            self.worker = Worker(self.run, self.scratch)
             self.spawned += 1
         worker = self.worker
+        left_function = self.function_budget - self.spent.get(key, 0.0)
+        left_run = self.run_budget - self.total
+        timeout = max(0.01, min(self.timeout, left_function, left_run))
+        started = time.monotonic()
         try:
-            reply = worker.request(message, self.timeout)
+            reply = worker.request(message, timeout)
             if isinstance(reply, dict):
                 return reply
             raise wire.WireError("wire.malformed", detail="not a message")
         except channel.ChannelTimeout:
             self._drop_worker()
-            raise self._broken(key, student_error(
-                "timeout", text("error.timeout", seconds=f"{self.timeout:g}"), call=label)) from None
+            if timeout < self.timeout and left_run <= left_function:
+                reason = text("error.budget_run", seconds=f"{self.run_budget:g}")
+            elif timeout < self.timeout:
+                reason = text("error.budget_function", seconds=f"{self.function_budget:g}")
+            else:
+                reason = text("error.timeout", seconds=f"{self.timeout:g}")
+            raise self._broken(key, student_error("timeout", reason, call=label)) from None
         except (channel.ChannelClosed, OSError):
             tail = worker.output_tail().strip()
             self._drop_worker()
@@ -237,6 +610,14 @@ class Submission:
             raise self._broken(key, student_error(
                 "bad_return", text("error.bad_return", detail=exc.student_text()),
                 call=label)) from None
+        finally:
+            spent = time.monotonic() - started
+            self.spent[key] = self.spent.get(key, 0.0) + spent
+            self.total += spent
+            if self.spent[key] >= self.function_budget and key not in self.broken:
+                self.broken[key] = student_error(
+                    "timeout", text("error.budget_function", seconds=f"{self.function_budget:g}"),
+                    call=label)
 
     def _broken(self, key, error: FatalStudentError) -> FatalStudentError:
         self.broken[key] = error
@@ -248,7 +629,8 @@ class Submission:
             self.worker = None
 
     def close(self) -> None:
+        """Stop every process the submission started (detached or not) and, for a run
+        it made itself, remove what it left."""
         self._drop_worker()
-        if self.sandbox:  # whatever the submission started, detached or not, goes too
-            self.sandbox.release()
-
+        if self.own_run:
+            self.run.close()

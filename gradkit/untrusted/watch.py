@@ -3,17 +3,27 @@ any student module is imported.
 
 They watch what the code does, never what its source says. Each one wraps
 the single choke point its rule is about, so aliases and indirect routes are
-caught too. (A TorchDispatchMode would also work, but entering any mode makes
-torch import ``torch._dynamo``, two seconds per worker.)
+caught too. Below Python, a TorchDispatchMode (``EngineSpyMode``) is on torch's
+mode stack while the student's function runs: every aten op dispatched inside a
+backward graph task, whichever engine object or C++ entry point started it
+(``backward``, ``autograd.grad``, ``torch.func``, a fresh ``_ImperativeEngine``), and
+the op forward-mode AD runs when it attaches a tangent, mark autograd as used.
+``torch.utils._python_dispatch`` comes with ``import torch`` (paid once, in the
+zygote); the mode costs a few microseconds per op, and only during the student's
+call.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 
 import torch
 import torch.autograd.variable
+import torch.optim
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .drawing import BackwardRoots
 
@@ -44,12 +54,94 @@ class AutogradWatch(_Watch):
 
     def reset(self, folder: str = "") -> None:
         super().reset(folder)
-        self.calls = 0
+        self.spy_calls = 0
+        self.tasks: set[int] = set()  # graph tasks the dispatch mode saw ops of
+        self.intact = True  # the mode was still where it was put when the call ended
         self.roots = BackwardRoots()  # where each backward started: the student's graph
+
+    @property
+    def calls(self) -> int:
+        """Backward passes: those the engine object ran, or the graph tasks seen below it."""
+        return max(self.spy_calls, len(self.tasks))
 
     def install(self) -> None:
         holder = torch.autograd.variable.Variable
         holder._execution_engine = _EngineSpy(holder._execution_engine, self)
+        self.mode = EngineSpyMode(self)
+        _threads_carry(self.mode)
+        self.run(lambda: (torch.ones(1, requires_grad=True) * 2).sum().backward())  # warm up
+        self.reset()
+
+    def run(self, fn, *args):
+        """``fn(*args)`` with the dispatch-level spy (and the function-level modes of
+        other watches, ``FUNCTION_MODES``) on torch's mode stacks."""
+        mode, modes = self.mode, tuple(FUNCTION_MODES)
+        for m in modes:
+            torch._C._push_on_torch_function_stack(m)
+        torch._C._push_on_torch_dispatch_stack(mode)
+        try:
+            return fn(*args)
+        finally:
+            intact = _pop_mode(mode, torch._C._len_torch_dispatch_stack,
+                               torch._C._get_dispatch_stack_at,
+                               lambda: torch._C._pop_torch_dispatch_stack(None))
+            for m in reversed(modes):
+                intact = _pop_mode(m, torch._C._len_torch_function_stack,
+                                   torch._C._get_function_stack_at,
+                                   torch._C._pop_torch_function_stack) and intact
+            self.intact = intact
+
+
+FUNCTION_MODES: list = []  # TorchFunctionModes pushed around every student call
+
+
+def _threads_carry(mode) -> None:
+    """Modes are per thread: a Python thread the student starts gets the dispatch-level
+    spy on its own stack, for good (the thread is the student's)."""
+    import _thread
+    import threading
+    original, push = _thread.start_new_thread, torch._C._push_on_torch_dispatch_stack
+
+    def start_new_thread(function, args, kwargs=None):
+        def body(*a, **k):
+            push(mode)
+            return function(*a, **k)
+        return original(body, args, kwargs or {})
+
+    _thread.start_new_thread = start_new_thread
+    threading._start_new_thread = start_new_thread
+
+
+def _pop_mode(mode, length, at, pop) -> bool:
+    """Take ``mode`` (and anything student code left above it) off its stack; False
+    when the stack is not as it was left."""
+    intact = length() > 0 and at(length() - 1) is mode
+    for _ in range(64):
+        if not length():
+            return False
+        if pop() is mode:
+            return intact
+    return False
+
+
+class EngineSpyMode(TorchDispatchMode):
+    """Marks autograd used for any op dispatched inside a backward graph task (any
+    route into the engine) and for the op forward-mode AD runs to attach a tangent."""
+
+    def __init__(self, watch):
+        super().__init__()
+        self._watch = watch
+        self._task = torch._C._current_graph_task_id
+        self._dual = torch.ops.aten._has_same_storage_numel.default
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        task = self._task()
+        if task != -1:
+            self._watch.used = True
+            self._watch.tasks.add(task)
+        elif func is self._dual:
+            self._watch.used = True
+        return func(*args, **(kwargs or {}))
 
 
 @contextlib.contextmanager
@@ -73,7 +165,7 @@ class _EngineSpy:
 
     def run_backward(self, *args, **kwargs):
         self._watch.used = True
-        self._watch.calls += 1
+        self._watch.spy_calls += 1
         if args:
             self._watch.roots.add(args[0])
         return self._engine.run_backward(*args, **kwargs)
@@ -82,8 +174,15 @@ class _EngineSpy:
         return getattr(self._engine, name)
 
 
+_OPTIM_FUNCTIONS = re.compile(r"^(_single_tensor_|_multi_tensor_|_fused_)|^(sgd|adam|adamw|adagrad|"
+                              r"adadelta|adamax|asgd|nadam|radam|rmsprop|rprop|sparse_adam)$")
+
+
 class OptimizerWatch(_Watch):
-    """Notes whether any ``torch.optim`` optimizer was built."""
+    """Notes whether any ``torch.optim`` optimizer was built or stepped, however made:
+    its ``__init__``; a global step pre-hook, with every optimizer class's ``step``
+    hooked ahead of time (an object made with ``object.__new__`` steps through it too);
+    and the functional update each ``step`` calls through its module."""
 
     def install(self) -> None:
         original = torch.optim.Optimizer.__init__
@@ -94,6 +193,38 @@ class OptimizerWatch(_Watch):
             original(opt, *args, **kwargs)
 
         torch.optim.Optimizer.__init__ = spying_init
+
+        def step_hook(opt, args, kwargs):
+            watch.used = True
+
+        optimizer = sys.modules["torch.optim.optimizer"]
+        optimizer.register_optimizer_step_pre_hook(step_hook)
+        todo, seen = [torch.optim.Optimizer], set()
+        while todo:
+            cls = todo.pop()
+            if cls in seen:
+                continue
+            seen.add(cls)
+            todo += cls.__subclasses__()
+            step = cls.__dict__.get("step")
+            if step is not None and not getattr(step, "hooked", False):
+                cls.step = torch.optim.Optimizer.profile_hook_step(step)
+                cls.step.hooked = True
+        for name, module in list(sys.modules.items()):
+            if not name.startswith("torch.optim.") or module is None:
+                continue
+            for attr, fn in list(vars(module).items()):
+                if callable(fn) and _OPTIM_FUNCTIONS.match(attr) and not isinstance(fn, type):
+                    setattr(module, attr, _spying(fn, watch))
+
+
+def _spying(fn, watch):
+    def spying(*args, **kwargs):
+        watch.used = True
+        return fn(*args, **kwargs)
+    spying.__name__ = getattr(fn, "__name__", "spying")
+    spying.__wrapped__ = fn
+    return spying
 
 
 class AttributeReadWatch(_Watch):
@@ -119,3 +250,22 @@ class AttributeReadWatch(_Watch):
             return original.__get__(tensor)
 
         setattr(torch.Tensor, self.attribute, property(read, doc=original.__doc__))
+        FUNCTION_MODES.append(_GetterSpyMode(self, (original, torch.Tensor.__dict__[self.attribute])))
+
+
+class _GetterSpyMode(TorchFunctionMode):
+    """Sees the C getter itself (``TensorBase.is_leaf.__get__(t)``, which the property
+    on ``torch.Tensor`` never sees): torch hands every getter of a tensor to the
+    function modes on its stack."""
+
+    def __init__(self, watch, descriptors):
+        super().__init__()
+        self._watch, self._descriptors = watch, descriptors
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        owner = getattr(func, "__self__", None)  # torch passes the getter it finds by name
+        if owner is not None and any(owner is d for d in self._descriptors):
+            caller = sys._getframe(1).f_code.co_filename
+            if self._watch.folder and caller.startswith(self._watch.folder + "/"):
+                self._watch.used = True
+        return func(*args, **(kwargs or {}))

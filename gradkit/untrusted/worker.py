@@ -10,6 +10,7 @@ student's code did.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import resource
@@ -19,46 +20,83 @@ import traceback
 
 import torch
 
-from . import channel, drawing, recipes, wire
+from . import channel, drawing, integrity, recipes, wire
 from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch
 
 OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failing
 
 
-def serve(sock, output_path: str) -> None:
-    """Answer requests until the grader closes the socket; never returns."""
-    _redirect_output(output_path)
+def serve(sock, output) -> None:
+    """Answer requests until the grader closes the socket; never returns. ``output``:
+    the descriptor (or a path) student prints go to."""
+    _redirect_output(output)
     watches = {"autograd_used": AutogradWatch(), "optim_used": OptimizerWatch(),
                "is_leaf_read": AttributeReadWatch("is_leaf")}
     for watch in watches.values():
         watch.install()
+    # Integrity (see ``integrity``): everything the loop uses is bound here, before any
+    # student module exists, so patching this module or torch later changes nothing it
+    # calls; what was patched is named in the reply and costs the function.
+    snapshot = integrity.Snapshot()
+    audit = integrity.AuditLog()
+    audit.install()
+    changed, restore, start, stop = snapshot.changed, snapshot.restore, audit.start, audit.stop
+    engine_watch = watches["autograd_used"]
+    recv, send, handle, error, truncate = channel.recv, channel.send, _handle, _error, _truncate_output
+    closed, exit_now, dirname = (channel.ChannelClosed, OSError, wire.WireError), os._exit, os.path.dirname
+    wire_error, is_dict = wire.WireError, dict
+    bound = {"load": _load, "call": _call}
     modules: dict[str, object] = {}
     while True:
         try:
-            request = channel.recv(sock)
-        except (channel.ChannelClosed, OSError, wire.WireError):
-            os._exit(0)
-        _truncate_output()
+            request = recv(sock)
+        except closed:
+            exit_now(0)
+        truncate()
+        start(dirname(str(request.get("path", ""))) if type(request) is is_dict else "")
         try:
-            reply = _handle(request, modules, watches)
+            reply = handle(request, modules, watches, bound)
         except BaseException as exc:  # a harness bug must still produce an answer
-            reply = _error("harness", detail=repr(exc))
+            reply = error("harness", detail=repr(exc))
+        events = stop()
+        if type(reply) is not is_dict:
+            reply = error("harness", detail="no reply")
+        facts = reply.get("facts") if type(reply.get("facts")) is is_dict else {}
+        reply["facts"] = facts
+        facts["audit"] = events
+        facts["tampered"] = changed() + ([] if engine_watch.intact else ["torch dispatch mode stack"])
+        engine_watch.intact = True
+        if facts["tampered"]:
+            restore()
         try:
-            channel.send(sock, reply)
-        except wire.WireError as exc:
-            channel.send(sock, _error("bad_return", key=exc.key, **exc.params))
+            send(sock, reply)
+        except wire_error as exc:
+            send(sock, {**error("bad_return", key=exc.key, **exc.params),
+                        "facts": {"audit": events, "tampered": facts["tampered"]}})
         except OSError:
-            os._exit(0)
+            exit_now(0)
+        except Exception as exc:  # any value torch can hold but not copy: the answer's fault
+            send(sock, {**error("bad_return", key="wire.unreadable",
+                                detail=f"{type(exc).__name__}: {str(exc)[:300]}"),
+                        "facts": {"audit": events, "tampered": facts["tampered"]}})
 
 
-def _redirect_output(path: str) -> None:
-    """Send the student's prints to a capped file, never into the protocol."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _redirect_output(output) -> None:
+    """Send the student's prints to a capped file, never into the protocol. The file is
+    the grader's, handed over as a descriptor: nothing the grader reads is ever a path."""
+    if isinstance(output, int):
+        fd = output
+    else:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    os.close(fd)
+    if fd > 2:
+        os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     # The grader's sys.stdout may not be fd 1 (pytest's capture, for one): rebind both.
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
@@ -84,13 +122,13 @@ def _error(kind: str, key: str | None = None, **params) -> dict:
     return {"ok": False, "error": {"kind": kind, "key": key or f"error.{kind}", "params": params}}
 
 
-def _handle(request: dict, modules: dict, watches: dict) -> dict:
+def _handle(request: dict, modules: dict, watches: dict, bound: dict) -> dict:
     op = request.get("op")
     if op == "ping":
         return {"ok": True}
     if op != "call":
         return _error("harness", detail=f"unknown request {op!r}")
-    module = _load(request["path"], request["module"], modules)
+    module = bound["load"](request["path"], request["module"], modules)
     if isinstance(module, dict):
         return module
     fn = getattr(module, request["function"], None)
@@ -99,7 +137,7 @@ def _handle(request: dict, modules: dict, watches: dict) -> dict:
     if not callable(fn):
         return _error("missing_function", "error.not_callable", module=request["module"],
                       function=request["function"])
-    return _call(fn, request, watches)
+    return bound["call"](fn, request, watches)
 
 
 def _load(path: str, name: str, modules: dict):
@@ -134,12 +172,14 @@ def _call(fn, request: dict, watches: dict) -> dict:
     for watch in watches.values():
         watch.reset(folder)
     try:
-        value = fn(*args)
+        value = watches["autograd_used"].run(fn, *args)  # with the dispatch-level spy
     except NotImplementedError as exc:
         return _error("not_implemented", detail=str(exc) or f"{fn.__name__} is not implemented yet")
     except SystemExit as exc:
         return _error("exit", code=repr(exc.code))
     except Exception as exc:
+        if _out_of_resources(exc):  # ends the function like a crash: never shrunk, never retried
+            return _error("crash", "error.resources", **_describe(exc, folder))
         if _output_flooded():
             return _flood_error()
         return _error("exception", **_describe(exc, folder))
@@ -153,6 +193,8 @@ def _call(fn, request: dict, watches: dict) -> dict:
         **{name: watch.used for name, watch in watches.items()},
         "backward_calls": watches["autograd_used"].calls,
         "arg_grads": {path: _grad_facts(t, grads_before[path]) for path, t in _tensor_args(args)},
+        # The grader compares these bytes with what it sent (integrity.screen).
+        "inputs_after": [a.detach() if isinstance(a, torch.Tensor) else None for a in args],
     }
     if request.get("vjp"):  # after the facts: the harness's own backward is not the student's
         facts["vjp"] = _vjp(value, args, request["vjp"], folder)
@@ -222,6 +264,18 @@ def _vjp(value, args: list, probe: dict, folder: str) -> dict:
     except BaseException as exc:  # the student's own backward() may run here
         return {"problem": "raised", "message": _describe(exc, folder)["detail"]}
     return {"grad": None if grad is None else grad.detach().clone()}
+
+
+def _out_of_resources(exc: BaseException) -> bool:
+    """Memory, processes, open files: a limit of the sandbox, not a wrong answer."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOMEM, errno.EMFILE, errno.ENFILE,
+                                                  errno.EAGAIN, errno.ENOSPC):
+        return True
+    message = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("can't allocate memory" in message
+                                              or "out of memory" in message)
 
 
 def _output_flooded() -> bool:

@@ -1,0 +1,89 @@
+"""What one check saw, example by example: the ground for verified diagnoses and
+failure profiles.
+
+Every call a check makes (hypothesis's generated and shrunk examples, a worked
+example) is recorded with the features of its inputs (``n = 1``, ``x contains 0``,
+...) and, when it failed, the diagnoses that were tried on it and those that
+explained it. A diagnosis is named only when it explains every failing example
+it was tried on, the counterexample shown among them; when none does, the
+features that separate the passing examples from the failing ones are reported.
+"""
+
+from __future__ import annotations
+
+
+class Example:
+    __slots__ = ("features", "failed", "ran", "examined", "matched")
+
+    def __init__(self, features: dict):
+        self.features = dict(features)
+        self.failed = False
+        self.ran = False
+        self.examined: set[str] = set()
+        self.matched: list[str] = []
+
+
+class Evidence:
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.examples: dict[str, Example] = {}
+
+    def seen(self, key: str, features: dict) -> None:
+        if key not in self.examples:
+            self.examples[key] = Example(features)
+
+    def ran(self, key: str) -> None:
+        if key in self.examples:
+            self.examples[key].ran = True
+
+    def failed(self, key: str, examined=(), matched=()) -> None:
+        example = self.examples.setdefault(key, Example({}))
+        example.failed = example.ran = True
+        example.examined |= set(examined)
+        for mid in matched:
+            if mid not in example.matched:
+                example.matched.append(mid)
+
+    def failing(self) -> list[Example]:
+        return [e for e in self.examples.values() if e.failed]
+
+    def passing(self) -> list[Example]:
+        return [e for e in self.examples.values() if e.ran and not e.failed]
+
+
+EVIDENCE = Evidence()
+
+
+def verified(candidates, failing: list[Example]) -> list[str]:
+    """The ids among ``candidates`` (those that explain the counterexample, in order)
+    that also explain every failing example they were tried on."""
+    return [mid for mid in candidates
+            if all(mid in e.matched for e in failing if mid in e.examined)]
+
+
+def profile(passing: list[Example], failing: list[Example]) -> dict | None:
+    """The feature that sets the failing examples apart: every failing example has it
+    one way (``wrong_when``), and every example that has it the other way passed.
+    Among such features, the one under which the largest share of examples failed.
+    {"feature", "wrong_when", "passed", "failed", "among"}: ``passed`` examples had it
+    the other way, ``failed`` of the ``among`` examples that had it this way failed."""
+    if not passing or not failing:
+        return None
+    names = [n for n in failing[0].features if all(n in e.features for e in passing + failing)]
+    best, share = None, 0.0
+    for name in names:
+        bad = {e.features[name] for e in failing}
+        if len(bad) != 1:
+            continue
+        value = bad.pop()
+        right = [e for e in passing if e.features[name] != value]
+        if len(right) < 2:  # one passing example is a coincidence, not a pattern
+            continue
+        among = len(failing) + sum(e.features[name] == value for e in passing)
+        if len(failing) / among > share:
+            share = len(failing) / among
+            best = {"feature": name, "wrong_when": value, "passed": len(right),
+                    "failed": len(failing), "among": among}
+    return best

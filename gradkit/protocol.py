@@ -1,0 +1,124 @@
+"""The worker protocol: what the grader asks a worker, and what comes back, as types.
+
+The messages cross the process boundary through ``gradkit/untrusted/wire.py`` (a JSON
+header plus raw tensor bytes; no pickle) over ``gradkit/untrusted/channel.py``. They
+are plain dicts on the wire; these TypedDicts name their keys in one place.
+
+Who writes and who reads each one:
+
+- ``CallRequest``: written by ``Submission.call`` (gradkit/untrusted/sandbox.py),
+  read by ``_handle``/``_call``/``_arguments`` (gradkit/untrusted/worker.py); built from
+  ``Case.run`` (checks/expect.py), which also keys the shrink budget on it
+  (gradkit/shrink_budget.py). ``PingRequest``: the sandbox's liveness probe.
+- ``VjpProbe`` (``CallRequest["vjp"]``): written by checks (checks/detach.py), read by
+  ``_vjp`` (worker.py); its answer is ``VjpFacts``.
+- ``OkReply`` / ``ErrorReply``: written by ``_call``/``_error`` (worker.py), read by
+  ``Submission.call`` (sandbox.py), which turns an ``ErrorReply`` into a student error
+  through ``render_error`` and an ``OkReply`` into a ``Reply`` (value, facts).
+- ``Facts``: written by ``_call`` (worker.py), read by the checks through
+  ``Reply.facts`` (checks/contract.py rule checks, checks/graph_leaves.py,
+  checks/grad_accumulation.py, checks/detach.py, checks/retain_graph.py,
+  checks/pictures.py) and ``Reply.mutated`` (sandbox.py). Watch names come from
+  ``gradkit/untrusted/watch.py`` (``autograd_used``, ``optim_used``, ``is_leaf_read``).
+- ``GradFacts``: one per tensor argument in ``Facts["arg_grads"]``, keyed by its path
+  (``"1"``, or ``"0.2"`` for the third tensor of a list argument); ``_grad_facts``.
+- ``Drawing``: ``Facts["drawing"]``, from ``gradkit/untrusted/drawing.py``; read by
+  checks/pictures.py and the HTML report.
+
+Nothing here is enforced at run time: the worker is untrusted, so the grader checks
+every value it reads (types, sizes) where it reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict, Union
+
+try:  # Python 3.11+
+    from typing import NotRequired
+except ImportError:  # Python 3.10
+    from typing_extensions import NotRequired
+
+# A recipe node reference: one node index, or a list of them (``recipes.pick``).
+NodeRef = Union[int, list[int]]
+
+
+class PingRequest(TypedDict):
+    op: Literal["ping"]
+
+
+class VjpProbe(TypedDict):
+    wrt: int            # the argument to differentiate with respect to
+    cotangent: Any      # torch.Tensor: the upstream gradient, shaped like the returned value
+
+
+class CallRequest(TypedDict):
+    op: Literal["call"]
+    path: str           # the module's file, as the worker sees it
+    module: str         # the topic, e.g. "gd_loop"
+    function: str
+    args: list[Any]     # plain data: tensors, numbers, bools, strings, lists, None
+    leaves: list[int]   # argument indices made fresh leaves requiring grad
+    graph: NotRequired[dict[str, Any]]     # a recipe (gradkit/untrusted/recipes.py)
+    bind: NotRequired[dict[str, NodeRef]]  # argument index (as a string) -> node(s)
+    vjp: NotRequired[VjpProbe]
+    draw: NotRequired[bool]
+    names: NotRequired[list[str]]  # the parameters' names, for the drawing
+
+
+Request = Union[CallRequest, PingRequest]
+
+
+class GradFacts(TypedDict):
+    grad: Any                   # torch.Tensor | None: the argument's .grad after the call
+    grad_requires_grad: bool
+    grad_has_grad_fn: bool
+    same_object: bool           # .grad is the very tensor it was before the call
+
+
+class VjpFacts(TypedDict, total=False):
+    grad: Any                   # torch.Tensor | None
+    problem: Literal["not_tensor", "no_grad_fn", "shape", "raised"]
+    message: str                # with problem "raised"
+
+
+class Drawing(TypedDict):
+    text: str
+    dot: str
+    nodes: int
+
+
+class Facts(TypedDict):
+    mutated: list[int]          # argument indices whose values the call changed
+    autograd_used: bool         # watch.AutogradWatch saw the engine run
+    optim_used: bool            # watch.OptimizerWatch saw a torch.optim optimizer built
+    is_leaf_read: bool          # watch.AttributeReadWatch("is_leaf")
+    backward_calls: int
+    arg_grads: dict[str, GradFacts]
+    vjp: NotRequired[VjpFacts]
+    drawing: NotRequired[Drawing]
+
+
+class ErrorWhere(TypedDict):
+    file: str
+    line: int
+    code: str
+
+
+class ErrorInfo(TypedDict):
+    kind: str       # verdicts' error kinds: "exception", "timeout", "not_implemented", ...
+    key: str        # the message's key in gradkit/texts/messages.toml
+    params: dict[str, Any]  # its placeholders (may hold "where": ErrorWhere)
+
+
+class OkReply(TypedDict):
+    ok: Literal[True]
+    value: NotRequired[Any]     # absent for a ping
+    facts: NotRequired[Facts]
+
+
+class ErrorReply(TypedDict):
+    ok: Literal[False]
+    error: ErrorInfo
+
+
+Reply = Union[OkReply, ErrorReply]

@@ -1,0 +1,152 @@
+"""A static scan of a submission's source for code that reaches into the grader or
+the interpreter: flags for an instructor to review, never a verdict and never shown
+to the student (only the instructor's JSON, the batch CSV and summary carry them).
+
+Exercise code has no reason to import ``gradkit``, walk frames, touch ``gc`` or
+``ctypes``, read ``__closure__``, build a new autograd engine or open ``/proc``; a hit
+is worth a human look, nothing more.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+
+# Names (imports, attributes, identifiers) and what each one is about.
+_NAMES = {
+    "gradkit": "grader", "sys.modules": "interpreter", "gc": "interpreter",
+    "ctypes": "interpreter", "cffi": "interpreter", "inspect": "frames",
+    "_getframe": "frames", "f_back": "frames", "f_locals": "frames", "f_globals": "frames",
+    "tb_frame": "frames", "gi_frame": "frames", "settrace": "frames", "setprofile": "frames",
+    "_current_frames": "frames", "__closure__": "closures", "cell_contents": "closures",
+    "__code__": "closures", "__globals__": "closures", "__builtins__": "interpreter",
+    "addaudithook": "interpreter", "_ImperativeEngine": "torch internals",
+    "_execution_engine": "torch internals", "_current_graph_task_id": "torch internals",
+    "TensorBase": "torch internals", "_VariableFunctions": "torch internals",
+    "forward_ad": "torch internals", "_make_dual": "torch internals",
+    "__setattr__": "interpreter", "__subclasses__": "interpreter", "__mro__": "interpreter",
+    "dup2": "file descriptors", "importlib": "dynamic code", "__import__": "dynamic code",
+    "exec": "dynamic code", "eval": "dynamic code", "compile": "dynamic code",
+    "marshal": "dynamic code", "pickle": "dynamic code", "subprocess": "processes",
+    "os.system": "processes", "os.fork": "processes", "socket": "processes",
+    "_exit": "processes", "signal": "processes", "threading": "threads", "_thread": "threads",
+    "concurrent": "threads", "multiprocessing": "processes", "_python_dispatch": "torch internals",
+    "_pop_mode": "torch internals", "_disable_current_modes": "torch internals",
+    "_DisableTorchDispatch": "torch internals", "_len_torch_dispatch_stack": "torch internals",
+    "_pop_torch_dispatch_stack": "torch internals", "_pop_torch_function_stack": "torch internals",
+}
+_TEXT = [(re.compile(r"/proc\b"), "/proc", "interpreter"),
+         (re.compile(r"torch\._C\b"), "torch._C", "torch internals"),
+         (re.compile(r"\\x[0-9a-fA-F]{2}|base64|codecs\.decode|rot13|\[::-1\]"),
+          "obfuscated text", "dynamic code")]
+_MAX = 50
+
+
+def scan(folder: str) -> list[dict]:
+    """[{"file", "line", "what", "about"}] for every ``.py`` file of ``folder``."""
+    found: list[dict] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                found += scan_file(path, os.path.relpath(path, folder))
+            if len(found) >= _MAX:
+                return found[:_MAX]
+    return found
+
+
+def scan_file(path: str, label: str) -> list[dict]:
+    try:
+        with open(path, "rb") as fh:
+            source = fh.read(1 << 20).decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    hits: dict[tuple, dict] = {}
+
+    def hit(line, what):
+        about = _NAMES.get(what) or dict((w, a) for _, w, a in _TEXT).get(what, "interpreter")
+        hits.setdefault((what, line), {"file": label, "line": line, "what": what, "about": about})
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = None
+    if tree is not None:
+        for node in ast.walk(tree):
+            line = getattr(node, "lineno", 0)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + ([node.module] if getattr(node, "module", None) else [])
+                for n in names:
+                    for part in (n, n.split(".")[0], n.rsplit(".", 1)[-1]):
+                        if part in _NAMES:
+                            hit(line, part)
+                    if n.startswith("torch._C") or n.startswith("torch.autograd.forward_ad"):
+                        hit(line, "torch._C" if n.startswith("torch._C") else "forward_ad")
+            elif isinstance(node, ast.Attribute):
+                if node.attr in _NAMES and node.attr not in ("exec", "eval", "compile"):
+                    hit(line, node.attr)
+                dotted = _dotted(node)
+                if dotted in ("sys.modules", "os.system", "os.fork"):
+                    hit(line, dotted)
+            elif isinstance(node, ast.Name) and node.id in _NAMES and node.id != "signal":
+                hit(line, node.id)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                    node.func.id in ("getattr", "setattr", "delattr", "vars", "globals") and \
+                    node.args and not (len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+                                       and isinstance(node.args[1].value, str)
+                                       and not node.args[1].value.startswith("_")):
+                if node.func.id in ("vars", "globals") or len(node.args) > 1:
+                    hit(line, f"{node.func.id}()")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    node.value in _NAMES and node.value not in ("exec", "eval", "compile", "signal"):
+                hit(line, node.value)
+    for number, text in enumerate(source.splitlines(), 1):
+        for pattern, what, _ in _TEXT:
+            if pattern.search(text):
+                hit(number, what)
+    return sorted(hits.values(), key=lambda h: (h["line"], h["what"]))
+
+
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def summary(found: list[dict]) -> str:
+    """One short line for the CSV: ``file:line what`` items, ``; ``-separated."""
+    return "; ".join(f"{h['file']}:{h['line']} {h['what']}" for h in found[:8]) + (
+        f"; +{len(found) - 8}" if len(found) > 8 else "")
+
+
+def column(result) -> str:
+    """The batch CSV's "review" cell of one result: its integrity flags, then what the
+    static scan found; empty when there is nothing to look at."""
+    flags = getattr(result, "flags", None) or []
+    found = getattr(result, "review", None) or []
+    items = []
+    if getattr(result, "regrade", False):
+        items.append("regrade: a check failed through the grader's own error")
+    for f in flags[:6]:
+        where = f" {f['file']}:{f['line']}" if f.get("file") else ""
+        detail = f" {f['detail']}" if f.get("detail") else ""
+        items.append(f"{f.get('function', '')}: {f.get('event', '')}{detail}{where}")
+    if len(flags) > 6:
+        items.append(f"+{len(flags) - 6} flags")
+    if found:
+        items.append(summary(found))
+    return " | ".join(items)[:2000]
+
+
+def touches(result, topic: str, function: str) -> bool:
+    """Whether a result's flags or scan concern ``topic.function`` (its module's file)."""
+    label = f"{topic}.{function}"
+    return any(f.get("function") == label for f in getattr(result, "flags", None) or []) or \
+        any(os.path.basename(h.get("file", "")) == f"{topic}.py"
+            for h in getattr(result, "review", None) or [])

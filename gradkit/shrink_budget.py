@@ -1,0 +1,127 @@
+"""Shrinking with a budget: a wrong answer's counterexample in bounded time, the same every run.
+
+Nearly all the time a buggy submission costs is hypothesis shrinking its
+counterexample, every shrink step one more call into the student's worker. Per
+check, once the first failure is seen, at most ``SHRINK_CALLS`` new calls go to
+the worker; a later input that would need one more is rejected
+(``hypothesis.reject()``), so the shrinker gives up on it and keeps the smallest
+failure found so far. The budget counts calls, not seconds, so a run on a slow or
+busy machine finds the same counterexample as one on a fast machine;
+``SAFETY_S`` (seconds of shrinking per check) is only a net for a pathological
+check and is not reached by the kit's own checks.
+
+When the budget is spent, the rest of the shrink is called off (hypothesis's own
+"shrinking takes too long" exit, taken at once), rather than letting the shrinker try
+input after input only to have each rejected: that grader-side work (drawing inputs,
+building graphs, computing references) would cost as much as the calls saved.
+
+Every outcome is kept by the call's encoded request (and the requests made before
+it in the same example), so hypothesis's final replay of the best example gets the
+very outcome it saw while shrinking, from the cache and without the worker.
+Answers that cannot change (crashes, timeouts, resource errors) are
+``FatalStudentError``, a BaseException that hypothesis does not shrink at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+from .untrusted import wire
+from .verdicts import StudentError
+
+SHRINK_CALLS = int(os.environ.get("GRADKIT_SHRINK_CALLS", "40"))
+SAFETY_S = float(os.environ.get("GRADKIT_SHRINK_SAFETY_S", "20"))
+
+
+def _example():
+    """The example hypothesis is running now, or None outside a property check."""
+    try:
+        from hypothesis.control import _current_build_context
+    except ImportError:  # pragma: no cover - a hypothesis without it: no budget, no cache
+        return None
+    return _current_build_context.value
+
+
+class Budget:
+    """The shrink budget and outcome cache of the check being run."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """A new check: nothing cached, no failure seen."""
+        self.cache: dict[bytes, tuple[bool, object]] = {}
+        self.failed_at: float | None = None
+        self.new_calls = 0
+        self.example = None
+        self.chain = b""
+        self.rejected = 0
+        self.exhausted = False
+
+    def failed(self) -> None:
+        """The running example failed: from now on, hypothesis is shrinking."""
+        if self.failed_at is None and _example() is not None:
+            self.failed_at = time.monotonic()
+
+    def call(self, request: dict, send):
+        """``send()``'s outcome for ``request``, from the cache when this example's calls so far
+        were all seen before; past the budget, a new call is rejected instead of made."""
+        example = _example()
+        if example is None:
+            return send()
+        if example is not self.example:
+            self.example, self.chain = example, b""
+        try:
+            encoded = wire.encode(request)
+        except wire.WireError:
+            return send()
+        self.chain = hashlib.blake2b(self.chain + encoded, digest_size=20).digest()
+        key = self.chain
+        if key in self.cache:
+            ok, outcome = self.cache[key]
+            if ok:
+                return outcome
+            raise outcome
+        if self.failed_at is not None:
+            if self.new_calls >= SHRINK_CALLS or time.monotonic() - self.failed_at > SAFETY_S:
+                from hypothesis import reject
+                self.rejected += 1
+                self.exhausted = True
+                reject()
+            self.new_calls += 1
+        try:
+            outcome = send()
+        except StudentError as exc:  # an ordinary error: the same input raises it again
+            self.cache[key] = (False, exc)
+            raise
+        self.cache[key] = (True, outcome)
+        return outcome
+
+
+BUDGET = Budget()
+
+
+def _install() -> None:
+    """End hypothesis's shrinking as soon as the budget is spent (see above)."""
+    try:
+        from hypothesis.internal.conjecture import engine
+    except ImportError:  # pragma: no cover - then rejected inputs only
+        return
+    runner = engine.ConjectureRunner
+    original = runner.test_function
+    if getattr(original, "gradkit_budget", False):
+        return
+
+    def test_function(self, data):
+        result = original(self, data)
+        if BUDGET.exhausted and self.interesting_test_cases:
+            self.exit_with(engine.ExitReason.very_slow_shrinking)
+        return result
+
+    test_function.gradkit_budget = True
+    runner.test_function = test_function
+
+
+_install()

@@ -1,0 +1,117 @@
+"""The public API for checks: everything a module in ``checks/`` needs from the kit.
+
+A check module imports from here and from its sibling modules in ``checks/``, and from
+nothing else of ``gradkit``: the engine behind these names may move without the
+checks noticing. What is here:
+
+- ``grades(topic, function, weight=1)``: the marker that says which function a check
+  grades (``@grades(TOPIC, "ridge")`` is ``@pytest.mark.grades(TOPIC, "ridge")``).
+- ``text``, ``misconception``, ``known_misconception``: student-facing text, by key,
+  from ``gradkit/texts/*.toml`` (English and 中文).
+- ``catalog``: topics, functions, parameters and points; ``function(topic, name)``.
+- ``recipes``: autograd graphs as plain data, built the same way by grader and worker
+  (``build``, ``pick``, ``name``, ``as_code``, ``requires_grad``).
+- ``describe``: values and calls as the feedback shows them (``Code``, ``call``, ``value``).
+- ``CheckFailure``, ``STUDENT_ERRORS``: what a failing check raises, and what a call to the
+  student's code may raise instead of answering.
+- ``BUDGET``: the shrink budget every call in a property check goes through.
+- ``drawing``, ``backward_roots``: graphs as pictures, and the roots a backward ran from.
+- ``withheld(function)``: what the student bundle puts in place of a reference that is
+  the answer (the check is skipped there, saying so).
+- From ``checks/`` itself, loaded on first use (so there is no import cycle): ``Case``,
+  ``case_factory`` and ``tensor`` (checks/expect.py), the diagnoses ``matches``,
+  ``scaled``, ``when``, ``raised``, ``transposed`` (checks/diagnose.py), the strategies
+  ``floats``, ``vectors``, ``matrices``, ``low_rank_matrices``, ``magnitudes``
+  (checks/strategies.py) and the recipe strategies ``leaf``, ``op``, ``recipe``
+  (checks/recipe_strategies.py).
+
+Importing this module also keeps hypothesis's files (its ``.hypothesis/`` folder) in a
+temporary folder instead of the current one, unless ``HYPOTHESIS_STORAGE_DIRECTORY``
+says where (see ``keep_hypothesis_files_out_of_the_folder``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import pytest
+
+from gradkit import catalog, describe
+from gradkit.catalog import function
+from gradkit.i18n import known_misconception, misconception, text
+from gradkit.shrink_budget import BUDGET
+from gradkit.untrusted import drawing, recipes
+from gradkit.untrusted.watch import backward_roots
+from gradkit.verdicts import STUDENT_ERRORS, CheckFailure
+
+
+
+def withheld(function: str) -> None:
+    """Skip this check, saying why: in the student bundle (gradkit/bundle.py) a reference
+    that would be the answer to ``function`` is replaced by a call to this; the check
+    runs when the instructor grades."""
+    pytest.skip(text("check.withheld", function=function))
+
+
+def grades(topic: str, name: str, weight: float = 1.0) -> pytest.MarkDecorator:
+    """The marker of a check that grades ``topic.name`` (its weight among that function's
+    checks: 1 unless said). An unknown function fails here, at import, not in a grading."""
+    catalog.function(topic, name)
+    if weight == 1.0:
+        return pytest.mark.grades(topic, name)
+    return pytest.mark.grades(topic, name, weight=weight)
+
+
+# Names that live in checks/ (the checks' own helpers), loaded when first asked for.
+_FROM_CHECKS = {
+    "checks.expect": ("Case", "case_factory", "tensor"),
+    "checks.diagnose": ("matches", "scaled", "when", "raised", "transposed"),
+    "checks.strategies": ("floats", "vectors", "matrices", "low_rank_matrices", "magnitudes"),
+    "checks.recipe_strategies": ("leaf", "op", "recipe"),
+}
+_WHERE = {name: module for module, names in _FROM_CHECKS.items() for name in names}
+
+__all__ = [
+    "BUDGET", "STUDENT_ERRORS", "CheckFailure", "backward_roots", "catalog", "describe",
+    "drawing", "function", "grades", "keep_hypothesis_files_out_of_the_folder",
+    "known_misconception", "misconception", "recipes", "text", "withheld",
+] + list(_WHERE)  # and, from checks/, on first use
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def keep_hypothesis_files_out_of_the_folder() -> str:
+    """Point hypothesis's storage (its ``.hypothesis/`` folder: cached constants, charmaps)
+    at a temporary folder, removed when this process exits, unless
+    ``HYPOTHESIS_STORAGE_DIRECTORY`` already names one. Returns the folder used. Grading
+    keeps no example database, so nothing of value is lost."""
+    chosen = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    if chosen:
+        return chosen
+    from hypothesis import configuration
+
+    folder = tempfile.mkdtemp(prefix="gradkit-hypothesis-")
+    configuration.set_hypothesis_home_dir(folder)
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # not in a forked worker
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+    return folder
+
+
+HYPOTHESIS_FILES = keep_hypothesis_files_out_of_the_folder()

@@ -1,0 +1,271 @@
+"""Integrity of the harness inside the worker, and of its reply in the grader.
+
+Worker side (``Snapshot``, ``AuditLog``): taken once, before any student module is
+imported. ``Snapshot`` records the identity of everything the harness and its watches
+rely on (the attributes of ``torch.Tensor`` and ``torch._C.TensorBase``, the autograd
+engine object, ``Optimizer``'s methods, the functions of torch's and the harness's own
+modules, with their ``__code__`` and the cells of their closures); ``changed()`` after
+each call names whatever student code replaced. ``AuditLog`` is a permanent audit hook
+(``sys.addaudithook`` cannot be undone) that records reach-in events raised while the
+student's code runs: frames, ``gc``, ``ctypes``, attributes set on types or on code,
+tracing, imports of the grader. These are flags for instructors, not verdicts.
+
+Grader side (``screen``): a reply that says the harness was changed fails the call
+with the ``tampered`` kind (the function scores 0, see ``catalog.INTEGRITY``); the input
+bytes the worker sends back after the call are compared with what the grader sent.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+# Audit events that reach into the interpreter or the grader, by prefix.
+_REACH_IN = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
+             "gc.get_referents", "ctypes.", "sys.settrace", "sys.setprofile",
+             "object.__setattr__", "object.__delattr__", "code.__new__", "function.__new__",
+             "cpython.PyInterpreterState", "sys.addaudithook",
+             "_thread.start_new_thread")
+_MAX_EVENTS = 200
+
+
+def _modules() -> list:
+    import importlib
+    wanted = ["torch", "torch.autograd", "torch.autograd.graph", "torch.autograd.forward_ad",
+              "torch.autograd.variable", "torch.autograd.function", "torch.optim",
+              "torch.optim.optimizer", "torch.nn.functional", "torch.func", "torch.overrides",
+              "torch.utils._python_dispatch", "json", "json.encoder", "struct", "socket",
+              "selectors", "builtins", "os", "traceback", "importlib.util", "_thread",
+              "threading"]
+    found = [importlib.import_module(n) for n in wanted]
+    names = [n for n in sys.modules if n.startswith(("gradkit.", "torch.optim."))
+             and n not in wanted]
+    return found + [sys.modules[n] for n in sorted(names) if sys.modules.get(n) is not None]
+
+
+def _classes() -> list:
+    import torch
+    import torch.autograd.variable
+    from . import watch
+    import socket
+    found = [torch.Tensor, torch._C.TensorBase, torch.optim.Optimizer,
+             torch.autograd.variable.Variable, torch.autograd.Function, socket.socket]
+    found += [v for v in vars(watch).values() if isinstance(v, type)
+              and v.__module__ == watch.__name__]
+    found += [v for v in globals().values() if isinstance(v, type) and v.__module__ == __name__]
+    seen, todo = set(found), [torch.optim.Optimizer]
+    while todo:  # every optimizer class: their ``step`` is hooked (watch.OptimizerWatch)
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                found.append(sub)
+                todo.append(sub)
+    return found
+
+
+class Snapshot:
+    """What the harness relies on, by identity, as it was before student code ran."""
+
+    def __init__(self):
+        import torch.autograd.variable
+        classes = _classes()
+        owners = [(m.__name__, vars(m), None) for m in _modules()]
+        owners += [(f"{c.__module__}.{c.__qualname__}", c.__dict__, c) for c in classes]
+        self.entries: list[tuple] = []
+        for label, space, cls in owners:  # a type's __dict__ is a live view
+            for name, value in list(space.items()):
+                if cls is not None or (callable(value) and not isinstance(value, types.ModuleType)):
+                    self._take(f"{label}.{name}", space, name, value, cls)
+        variable = torch.autograd.variable.Variable
+        self._take("engine", variable.__dict__, "_execution_engine", variable._execution_engine,
+                   variable)
+
+    def _take(self, key: str, space, name: str, value, owner=None) -> None:
+        function = isinstance(value, types.FunctionType)
+        code = value.__code__ if function else None
+        cells = tuple(_cell(c) for c in value.__closure__) if function and value.__closure__ else ()
+        self.entries.append((key, space, name, value, code, cells, owner))
+
+    def restore(self) -> None:
+        """Put back whatever student code replaced, so the reply and later calls run on
+        the harness and the torch the snapshot saw."""
+        missing = _MISSING
+        for key, space, name, value, code, cells, owner in self.entries:
+            try:
+                if space.get(name, missing) is not value:
+                    if owner is None:
+                        space[name] = value
+                    elif value is missing:
+                        delattr(owner, name)
+                    else:
+                        setattr(owner, name, value)
+                if code is not None and value.__code__ is not code:
+                    value.__code__ = code
+                for cell, obj in zip(value.__closure__ or () if cells else (), cells):
+                    if obj is not missing and _cell(cell) is not obj:
+                        cell.cell_contents = obj
+            except Exception:  # what cannot be put back stays named in ``changed``
+                pass
+
+    def changed(self) -> list[str]:
+        """The names of what is no longer as it was (an empty list when nothing is)."""
+        out = []
+        missing = _MISSING
+        for key, space, name, value, code, cells, _ in self.entries:
+            if space.get(name, missing) is not value:
+                out.append(key)
+            elif code is not None and value.__code__ is not code:
+                out.append(key + ".__code__")
+            elif cells and any(_cell(c) is not o for c, o in zip(value.__closure__, cells)):
+                out.append(key + ".__closure__")
+            else:
+                continue
+            if len(out) >= 20:
+                break
+        return out
+
+
+_MISSING = object()
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+class AuditLog:
+    """A permanent audit hook: the reach-in events raised while student code runs
+    (``active``), with the student's file and line where one is on the stack."""
+
+    def __init__(self):
+        self.events: list[dict] = []
+        self.active = False
+        self.folder = ""
+
+    def install(self) -> None:
+        import sysconfig
+        self.stdlib = sysconfig.get_paths()["stdlib"] + "/"
+        log = self
+        getframe = sys._getframe
+        reach_in = _REACH_IN
+
+        def hook(event, args):
+            if not log.active:
+                return
+            if event == "import":
+                if not (args and isinstance(args[0], str) and args[0].startswith("gradkit")):
+                    return
+            elif not event.startswith(reach_in):
+                return
+            if len(log.events) >= _MAX_EVENTS:
+                return
+            log.active = False  # nothing below may re-enter the hook
+            try:
+                where = log._student_frame(getframe(1))
+                if where is not None:
+                    detail = ""
+                    if event in ("object.__setattr__", "object.__delattr__") and len(args) > 1:
+                        detail = f"{getattr(args[0], '__qualname__', type(args[0]).__name__)}.{args[1]}"
+                    elif event == "import":
+                        detail = str(args[0])
+                    entry = {"event": event, "detail": detail[:200], **where}
+                    if entry not in log.events:
+                        log.events.append(entry)
+            finally:
+                log.active = True
+
+        sys.addaudithook(hook)
+
+    def _student_frame(self, frame):
+        """The student's file and line where the event came from: the first frame up the
+        stack that is not the standard library's (``inspect``, ``importlib``...) must be
+        the student's; an event torch raises for its own reasons is not one."""
+        prefix, stdlib = self.folder + "/", self.stdlib
+        depth = 0
+        while frame is not None and depth < 60:
+            name = frame.f_code.co_filename
+            if self.folder and name.startswith(prefix):
+                return {"file": name[len(prefix):], "line": frame.f_lineno}
+            if not (name.startswith("<") or (name.startswith(stdlib) and "-packages" not in name)):
+                return None
+            frame = frame.f_back
+            depth += 1
+        return None
+
+    def start(self, folder: str) -> None:
+        self.folder = folder
+        self.active = True
+
+    def stop(self) -> list[dict]:
+        self.active = False
+        return list(self.events)
+
+
+# ---------------------------------------------------------------- grader side
+
+def screen(message: dict, reply: dict, flags: list) -> dict:
+    """Check a worker's reply against what the grader knows; turn a tampered harness
+    into an error reply, and keep every flag in ``flags`` (the submission's)."""
+    if not isinstance(reply, dict):
+        return reply
+    facts = reply.get("facts") if isinstance(reply.get("facts"), dict) else {}
+    label = f"{message.get('module')}.{message.get('function')}"
+    for event in facts.get("audit") or []:
+        if isinstance(event, dict):
+            entry = {"function": label, **{k: v for k, v in event.items() if isinstance(k, str)}}
+            if entry not in flags and len(flags) < 500:
+                flags.append(entry)
+    changed = list(facts.get("tampered") or [])
+    module = f"{message.get('module')}."
+    if any(f.get("event") == "tampered" and str(f.get("function", "")).startswith(module)
+           for f in flags):
+        # A module that once changed the harness is never trusted again in this run: its
+        # patch may act at import, or in any of its functions, and the worker restored it.
+        changed.append("earlier in this module")
+    elif not reply.get("ok") and not changed:
+        return reply
+    if not reply.get("ok"):
+        pass
+    elif "audit" not in facts or "tampered" not in facts or "inputs_after" not in facts:
+        changed.append("reply without the harness's facts")
+    else:
+        mutated = _mutated(message, facts.get("inputs_after"))
+        reported = [i for i in facts.get("mutated") or [] if isinstance(i, int)]
+        if mutated is None:
+            changed.append("inputs sent back do not match")
+        else:
+            if set(mutated) - set(reported):
+                changed.append("inputs changed in place, reported untouched")
+            facts["mutated"] = sorted(set(mutated) | set(reported))
+    if changed:
+        entry = {"function": label, "event": "tampered", "detail": "; ".join(
+            str(c) for c in changed[:5])[:300]}
+        if entry not in flags and len(flags) < 500:
+            flags.append(entry)
+        return {"ok": False, "error": {"kind": "tampered", "key": "error.tampered",
+                                       "params": {}}}
+    return reply
+
+
+def _mutated(message: dict, after) -> list[int] | None:
+    """Indices of the tensor arguments the grader sent whose values changed, from the
+    bytes the worker sent back; None when what came back does not fit what was sent."""
+    import torch
+    args = message.get("args") or []
+    bound = {int(k) for k in (message.get("bind") or {})}
+    if not isinstance(after, list) or len(after) != len(args):
+        return None
+    out = []
+    for i, (sent, back) in enumerate(zip(args, after)):
+        if i in bound or not isinstance(sent, torch.Tensor):
+            continue
+        if not isinstance(back, torch.Tensor):
+            return None
+        back = back.to(sent.device)
+        if back.shape != sent.shape or back.dtype != sent.dtype or not torch.equal(
+                back.detach().reshape(-1).view(torch.uint8),
+                sent.detach().reshape(-1).view(torch.uint8)):
+            out.append(i)
+    return out

@@ -1,0 +1,261 @@
+"""Diagnoses are named only from evidence: a wrong formula must explain every failing
+example it was tried on, the counterexample shown among them; tuples are diagnosed
+component by component; where no named mistake fits, the failure profile names the
+input feature that separates the passing examples from the failing ones.
+
+The tests here grade a few submissions of their own (one topic each, few examples),
+so they run without the session-wide grading fixture."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+import pytest
+import torch
+from rich.console import Console
+
+from checks.diagnose import matches, scaled
+from gradkit import evidence, i18n
+from gradkit.reporters import html_report, terminal
+from gradkit.results import FAILED, CheckResult, FunctionResult, GradeResult
+from tests.kit import KIT, MUTANTS, overlay
+
+UNNAMED = KIT / "tests" / "submissions" / "unnamed"
+
+
+# -- the rules, without grading ---------------------------------------------------------------
+
+def _example(features, matched=(), examined=("a", "b")):
+    e = evidence.Example(features)
+    e.failed = e.ran = True
+    e.examined, e.matched = set(examined), list(matched)
+    return e
+
+
+def test_a_diagnosis_must_explain_every_failing_example_it_was_tried_on():
+    failing = [_example({}, ["a", "b"]), _example({}, ["a"]), _example({}, ["b"], examined=("b",))]
+    # "a" was not tried on the third example, so it stands on the first two; "b" missed #2.
+    assert evidence.verified(["a", "b"], failing) == ["a"]
+    assert evidence.verified(["a", "b"], failing[:2]) == ["a"]
+    assert evidence.verified(["b"], failing[:1]) == ["b"]
+
+
+def test_one_coincidence_is_not_a_diagnosis():
+    coincidence = _example({}, ["a", "b"])      # both formulas agree on this input
+    elsewhere = _example({}, ["b"])             # only "b" explains this one
+    assert evidence.verified(["a", "b"], [coincidence, elsewhere]) == ["b"]
+
+
+def test_the_profile_names_the_separating_feature():
+    def passed(**f):
+        e = evidence.Example(f)
+        e.ran = True
+        return e
+    failing = [_example({"n_is_1": False, "x_has_zero": v}) for v in (True, False, False)]
+    passing = [passed(n_is_1=True, x_has_zero=False), passed(n_is_1=True, x_has_zero=True),
+               passed(n_is_1=False, x_has_zero=True)]
+    found = evidence.profile(passing, failing)
+    assert found["feature"] == "n_is_1" and found["wrong_when"] is False
+    assert (found["passed"], found["failed"], found["among"]) == (2, 3, 4)
+    assert evidence.profile(passing, []) is None
+    assert evidence.profile([], failing) is None
+
+
+def test_tuples_are_diagnosed_component_by_component():
+    expected = (torch.tensor(4.0), torch.tensor(2.0))
+    half_w = (torch.tensor(2.0), torch.tensor(2.0))
+    d = scaled("dropped_factor_2", 0.5)
+    assert d.explains(half_w, expected)
+    assert d.parts(half_w, expected, ("dL/dw", "dL/db")) == [
+        ["dL/dw", False, "half", 0.5], ["dL/db", True, "half", 0.5]]
+    assert not d.explains((torch.tensor(2.0), torch.tensor(3.0)), expected)
+    assert not d.explains(expected, expected)  # a right answer is no mistake
+    wrong = matches("missing_input_factor", lambda: (torch.tensor(2.0), torch.tensor(2.0)))
+    assert wrong.explains(half_w, expected)
+    for lang in i18n.LANGS:
+        line = "; ".join(terminal.part_text(p, lang) for p in d.parts(half_w, expected, ("w", "b")))
+        assert "w" in line and "b" in line
+
+
+# -- the reports: a diagnosis only beside its own check's counterexample ------------------------
+
+def _result(checks, lang="en"):
+    return GradeResult("s", [FunctionResult("manual_grad", "linear_mse_grad", 2.0, checks)],
+                       language=lang)
+
+
+def _render(result) -> str:
+    console = Console(record=True, width=300, color_system=None)
+    terminal.render(result, console)
+    return console.export_text()
+
+
+def test_no_diagnosis_beside_another_checks_counterexample():
+    plain = CheckResult("prop", FAILED, "linear_mse_grad(x=[1.0]): dL/dw differs", call="CALL_A",
+                        expected="EXP_A", got="GOT_A")
+    named = CheckResult("worked", FAILED, "linear_mse_grad(x=[2.0]): dL/dw differs", call="CALL_B",
+                        expected="EXP_B", got="GOT_B", misconception="dropped_factor_2")
+    for report in (_render(_result([plain, named])),
+                   html_report.page(_result([plain, named]))):
+        assert "CALL_B" in report and "CALL_A" not in report
+    alone = _render(_result([plain]))
+    assert "CALL_A" in alone and i18n.misconception("dropped_factor_2", "en") not in alone
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_expected_and_got_are_aligned_by_display_width(lang):
+    check = CheckResult("prop", FAILED, "m", call="c", expected="1.0", got="2.0")
+    lines = [line for line in _render(_result([check], lang)).splitlines()
+             if "1.0" in line or "2.0" in line]
+    assert len(lines) == 2
+    from rich.cells import cell_len
+    starts = [cell_len(line[:line.index(v)]) for line, v in zip(lines, ("1.0", "2.0"))]
+    assert starts[0] == starts[1], lines
+
+
+def test_profile_is_shown_in_both_languages():
+    found = {"feature": "n_is_1", "wrong_when": False, "passed": 3, "failed": 4, "among": 5}
+    check = CheckResult("prop", FAILED, "m", call="c", expected="1", got="2", profile=found)
+    en, zh = _render(_result([check])), _render(_result([check], "zh"))
+    assert "right whenever n = 1" in en and "n > 1" in en
+    assert "当 n = 1 时都正确" in zh
+    assert "n_is_1" in html_report.page(_result([check])) or "n = 1" in html_report.page(_result([check]))
+    assert GradeResult.from_dict(_result([check]).to_dict()).functions[0].checks[0].profile == found
+
+
+# -- graded for real ------------------------------------------------------------------------
+
+def _grade(tmp_path, topic, source, lang="en"):
+    from gradkit.runner import grade
+    os.environ.setdefault("GRADKIT_EXAMPLES", "10")
+    folder = overlay(tmp_path / "sub", {topic: source})
+    return grade(str(folder), [topic], lang=lang)
+
+
+def test_a_mutant_no_diagnosis_fits_gets_its_failure_profile(tmp_path):
+    path = UNNAMED / "linear_first_sample.py"
+    consts = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(path.read_text()).body
+              if isinstance(n, ast.Assign)}
+    result = _grade(tmp_path, consts["TOPIC"], path.read_text())
+    fn = result.function(consts["TOPIC"], consts["BREAKS"])
+    assert fn.failed and not any(c.misconception for c in fn.failed)
+    feature, wrong_when = consts["PROFILE"]
+    profiled = [c.profile for c in fn.failed if c.profile]
+    assert profiled and all(p["feature"] == feature and p["wrong_when"] == wrong_when
+                            for p in profiled), profiled
+    assert "right whenever n = 1" in _render(result)
+
+
+def test_a_coincidence_on_a_worked_example_is_not_named(tmp_path):
+    """∂L/∂w halved coincides with "∂ŷ/∂w = x missing" on the worked example x = [2];
+    the property check's examples rule that name out, and ∂L/∂b is said to be right."""
+    source = (MUTANTS / "manual_grad" / "linear_dw_halved.py").read_text()
+    result = _grade(tmp_path, "manual_grad", source)
+    fn = result.function("manual_grad", "linear_mse_grad")
+    named = {c.misconception for c in fn.failed}
+    assert "missing_input_factor" not in named and "dropped_factor_2" in named
+    shown = next(c for c in fn.failed if c.misconception)
+    assert [p[1] for p in shown.parts] == [False, True]
+    report = _render(result)
+    assert "dL/dw is exactly half; dL/db is right" in report
+    assert i18n.misconception("missing_input_factor", "en") not in report
+
+
+# -- polish -----------------------------------------------------------------------------------
+
+def test_a_syntax_error_is_reported_once_per_file():
+    message = "manual_grad.py has a syntax error on line 6: '(' was never closed"
+    functions = [FunctionResult("manual_grad", name, 2.0, [
+        CheckResult("c", FAILED, f"{name}(x=1): {message}", call=f"{name}(x=1)",
+                    error_kind="syntax_error")])
+        for name in ("linear_mse_grad", "sigmoid_neuron_grad", "matrix_mse_grad")]
+    for lang in i18n.LANGS:
+        report = _render(GradeResult("s", functions, language=lang))
+        assert report.count("syntax error on line 6") == 1, report
+        assert report.count(i18n.text("report.same_error", lang)) == 2
+
+
+def test_hint_for_a_topic_or_a_near_miss_suggests_functions():
+    from gradkit.cli import _unknown_function
+    i18n.set_language("en")
+    assert "linear_mse_grad" in _unknown_function("manual_grad")
+    assert "linear_mse_grad" in _unknown_function("linear_mse_gard")
+    assert _unknown_function("zzzz") == i18n.text("hint.unknown", function="zzzz")
+
+
+def test_the_stub_tests_read_the_pristine_stubs():
+    from tests.kit import EXERCISES
+    for path in EXERCISES.glob("*.py"):
+        assert "NotImplementedError" in path.read_text(encoding="utf-8"), path
+
+
+def test_printed_output_is_cleaned_and_capped():
+    from gradkit.plugin import OUTPUT_SHOWN, clean_output, printed_since
+    assert clean_output("a\x1b[31mred\x1b[0m\r\nb\x07c\n") == "ared\nbc"
+    assert len(clean_output("x" * 10_000)) <= OUTPUT_SHOWN
+    assert printed_since((1, "old\n"), (1, "old\nnew\n")) == "new"
+    assert printed_since((1, "old\n"), (2, "fresh\n")) == "fresh"
+
+
+# -- pictures of the counterexample itself ----------------------------------------------------
+
+CHROMIUM = __import__("shutil").which("chromium") or __import__("shutil").which("chromium-browser")
+
+
+def test_the_report_draws_the_counterexamples_own_graph(tmp_path):
+    from gradkit.runner import grade
+    os.environ.setdefault("GRADKIT_EXAMPLES", "10")
+    source = (MUTANTS / "graph_leaves" / "names_repeats_shared_nodes.py").read_text()
+    folder = overlay(tmp_path / "sub", {"graph_leaves": source})
+    result = grade(str(folder), ["graph_leaves"], lang="en", pictures=True)
+    fn = result.function("graph_leaves", "grad_fn_names")
+    shown = next((c for c in fn.failed if c.misconception), fn.failed[0])
+    drawn = fn.pictures["graphs"]
+    assert drawn["counterexample"] and drawn["call"] == shown.call
+    leaves = {name for name in ("t0", "t1", "t2", "t3", "t4", "t5") if f"→ {name} " in
+              drawn["reference"]["text"]}
+    assert leaves and all(name in shown.inputs["graph"] for name in leaves)
+    page = html_report.write(result, str(tmp_path / "html"))
+    text_ = open(page, encoding="utf-8").read()
+    assert html_report.html.escape(i18n.text("report.drawn_for", "en", call=shown.call)) in text_
+    if CHROMIUM:
+        import subprocess
+        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                              "--dump-dom", f"file://{page}"],
+                             capture_output=True, timeout=120, check=True, text=True).stdout
+        assert "drawn-for" in dom and shown.call.split("(")[0] in dom
+
+
+def test_latin_and_cjk_are_spaced_in_zh():
+    assert terminal.spaced("运行gradkit hint x的结果，第3步") == "运行 gradkit hint x 的结果，第 3 步"
+    check = CheckResult("prop", FAILED, "c: 返回了None而不是tensor", call="c")
+    assert "返回了 None 而不是 tensor" in _render(_result([check], "zh"))
+
+
+def test_graph_trees_are_numbered_breadth_first_and_the_first_difference_marked():
+    tree = "AddBackward0\n├─ MulBackward0\n│  └─ AccumulateGrad → t0\n└─ TanhBackward0"
+    assert terminal.numbered(tree).splitlines() == [
+        "#0 AddBackward0", "├─ #1 MulBackward0", "│  └─ #3 AccumulateGrad → t0",
+        "└─ #2 TanhBackward0"]
+    other = tree.replace("Tanh", "Sigmoid")
+    drawn = {"student": {"text": other}, "reference": {"text": tree}, "call": "f(t=t3)"}
+    assert terminal.first_difference(drawn) == 3
+    fn = FunctionResult("graph_leaves", "grad_fn_names", 2.0,
+                        [CheckResult("c", FAILED, "f(t=t3): differs", call="f(t=t3)")],
+                        pictures={"graphs": drawn})
+    out = _render(GradeResult("s", [fn]))
+    assert "graphs drawn for f(t=t3)" in out
+    marked = [line for line in out.splitlines() if "◀" in line]
+    assert len(marked) == 1 and "SigmoidBackward0" in marked[0]
+
+
+def test_list_progress_is_kept_per_target(tmp_path, monkeypatch):
+    from gradkit import progress
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    result = _result([CheckResult("c", "passed")])
+    progress.save_scores(result, "a")
+    assert progress.scores("a") == {"manual_grad.linear_mse_grad": [2.0, 2.0]}
+    assert progress.scores("b") == {}

@@ -1,0 +1,104 @@
+"""Submissions written to cheat (tests/submissions/cheaters/): every route into the
+grader's facts either loses the function's points or is flagged for review, and none
+reaches full marks unflagged. Flags reach the instructor's JSON and the batch CSV, and
+never a student's view."""
+
+import json
+import os
+
+import pytest
+
+from gradkit import review
+from gradkit.reporters import formats, gradescope, prairielearn
+from gradkit.results import GradeResult
+from tests.kit import SOLUTIONS, SUBMISSIONS, grade_many
+
+CHEATERS = SUBMISSIONS / "cheaters"
+
+# folder, topic, function, and what must happen: "zero" (the function scores 0),
+# "flagged" (full marks are possible only with a flag), or a rule that must gate it.
+ROUTES = [
+    ("wrap_call", "manual_grad", "linear_mse_grad", "integrity"),
+    ("rewrite_facts", "detach", "straight_through_round", "integrity"),
+    ("rewrite_facts", "grad_accumulation", "zero_grad", "integrity"),
+    ("fresh_engine", "manual_grad", "linear_mse_grad", "no_autograd"),
+    ("forward_ad", "manual_grad", "linear_mse_grad", "no_autograd"),
+    ("closure_init", "gd_loop", "gradient_descent", "no_torch_optim"),
+    ("tensorbase_is_leaf", "graph_leaves", "is_leaf", "is_leaf_does_not_read_is_leaf"),
+    ("hidden_mutation", "manual_grad", "linear_mse_grad", "integrity"),
+    ("pop_mode", "manual_grad", "linear_mse_grad", "integrity"),
+    ("thread_engine", "manual_grad", "linear_mse_grad", "no_autograd"),
+    ("encode_patch", "manual_grad", "linear_mse_grad", "integrity"),
+    ("code_swap", "manual_grad", "linear_mse_grad", "integrity"),
+    ("gc_silence", "manual_grad", "linear_mse_grad", "flagged"),
+]
+
+
+@pytest.fixture(scope="module")
+def cheated(tmp_path_factory):
+    os.environ.setdefault("GRADKIT_EXAMPLES", "5")
+    work = tmp_path_factory.mktemp("cheaters")
+    jobs, seen = [], set()
+    for folder, topic, _, _ in ROUTES:
+        if (folder, topic) not in seen:
+            seen.add((folder, topic))
+            jobs.append({"name": f"{folder}-{topic}", "folder": str(CHEATERS / folder),
+                         "topics": [topic], "timeout": 10.0})
+    jobs.append({"name": "solutions", "folder": str(SOLUTIONS),
+                 "topics": ["manual_grad", "graph_leaves"], "timeout": 10.0})
+    return grade_many(jobs, work)
+
+
+@pytest.mark.parametrize("folder,topic,function,expect", ROUTES,
+                         ids=[f"{r[0]}-{r[2]}" for r in ROUTES])
+def test_no_route_reaches_full_marks_unflagged(cheated, folder, topic, function, expect):
+    result = cheated[f"{folder}-{topic}"]
+    fn = result.function(topic, function)
+    flagged = bool(result.flags or result.review)
+    assert fn.score < fn.max_score or flagged, (fn.score, fn.max_score)
+    if expect == "flagged":
+        assert flagged
+    else:
+        assert fn.score == 0 and fn.gated_by == expect, (fn.score, fn.gated_by)
+    if expect == "integrity":  # the student reads the reason, the instructor the flag
+        assert any("modified the grader or torch" in c.message for c in fn.failed)
+        assert any(f["event"] == "tampered" for f in result.flags)
+
+
+def test_reach_in_code_is_flagged_in_the_scan(cheated):
+    for name in ("wrap_call-manual_grad", "gc_silence-manual_grad", "thread_engine-manual_grad",
+                 "fresh_engine-manual_grad", "closure_init-gd_loop"):
+        assert cheated[name].review, name
+    assert any(f["event"] == "gc.get_objects" and f.get("file") == "manual_grad.py"
+               for f in cheated["gc_silence-manual_grad"].flags)
+
+
+def test_the_reference_solutions_raise_no_flag(cheated):
+    result = cheated["solutions"]
+    assert result.score == result.max_score
+    assert not result.flags and not result.review
+    assert review.scan(str(SOLUTIONS)) == []
+
+
+def test_flags_reach_the_instructor_and_never_the_student(cheated):
+    result = cheated["gc_silence-manual_grad"]
+    data = json.loads(formats.render(result, "json"))
+    assert data["flags"] and data["review"]
+    for shown in (json.dumps(gradescope.to_dict(result)), json.dumps(prairielearn.to_dict(result)),
+                  formats.render(result, "junit")):
+        assert "gc.get_objects" not in shown and "review" not in shown.lower()
+    assert "gc.get_objects" in review.column(result)
+    again = GradeResult.from_dict(result.to_dict())
+    assert again.flags == result.flags and again.review == result.review
+
+
+def test_the_scan_names_what_reaches_in(tmp_path):
+    (tmp_path / "manual_grad.py").write_text(
+        "import sys, ctypes\nfrom inspect import currentframe\n"
+        "f = sys._getframe().f_back\nm = sys.modules['gradkit']\n"
+        "c = (lambda: 0).__closure__\nopen('/proc/self/mem')\n"
+        "getattr(__builtins__, 'ex' + 'ec')\nimport os\nos.dup2(3, 1)\n"
+        "import torch\ne = torch._C._ImperativeEngine()\n", encoding="utf-8")
+    what = {h["what"] for h in review.scan(str(tmp_path))}
+    assert {"ctypes", "inspect", "_getframe", "f_back", "sys.modules", "__closure__", "/proc",
+            "getattr()", "dup2", "_ImperativeEngine", "torch._C"} <= what, what
