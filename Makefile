@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup check test lint bench autograder student clean
+.PHONY: setup check test lint bench autograder student clean mutate
 
 setup: $(BIN)/gradkit
 
@@ -32,6 +32,15 @@ $(VENV)/.lint-deps: $(BIN)/gradkit
 lint: $(VENV)/.lint-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+$(VENV)/.mutate-deps: $(BIN)/gradkit pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[mutate]'
+	@touch $@
+
+# Mutation testing of the checks (cosmic-ray on a copy of solutions/): prints the kill rate;
+# equivalent mutants are listed in docs/mutation.md. Long: run it in the background.
+mutate: $(VENV)/.mutate-deps
+	$(BIN)/python tests/mutation/mutate.py
 
 bench: setup
 	$(BIN)/python -m gradkit.bench

@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, register_random, settings
 
-from gradkit.i18n import text
+from gradkit.testing import text
 
 
 class _TorchRandom:

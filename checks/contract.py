@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.expect import Case
-from gradkit.i18n import text
+from gradkit.testing import text
 
 
 def per_function(topic: str, names):

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from checks.contract import sample_args, untouched_check
 from checks.diagnose import FEATURES, Diagnosis, has_zero, matches, size, when
-from checks.expect import Case, tensor
+from checks.expect import Case, tensor, tensor_problem
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
-from gradkit.i18n import text
+from gradkit.testing import text
 
 TOPIC = "detach"
 
@@ -37,6 +37,11 @@ def test_stop_gradient_grads(student, device, dtype, ab):
     if reply.facts.get("arg_grads", {}).get("1", {}).get("grad") is not None:
         case.fail(text("detach.b_grad_filled"), misconception="detach_no_effect")
     _expect_pair(case, got, expected)
+    a_grad = reply.facts.get("arg_grads", {}).get("0", {}).get("grad")
+    if a_grad is None:
+        case.fail(text("rule.grad_not_filled", name="a"), misconception="formula_instead_of_backward")
+    if tensor_problem(a_grad, expected, "a.grad", None):
+        case.fail(text("rule.grad_wrong", name="a"), misconception="formula_instead_of_backward")
 
 
 def _expect_pair(case: Case, got, expected):

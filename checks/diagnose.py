@@ -12,7 +12,7 @@ import re
 
 import torch
 
-from gradkit.i18n import known_misconception
+from gradkit.testing import known_misconception
 
 
 class Diagnosis:

@@ -11,6 +11,7 @@ from checks.contract import rule_check, sample_args, untouched_check
 from checks.diagnose import FEATURES, matches, raised, size, when
 from checks.expect import case_factory
 from checks.strategies import floats, low_rank_matrices, matrices, vectors
+from gradkit.testing import text
 
 TOPIC = "gd_loop"
 
@@ -228,6 +229,15 @@ def test_gradient_descent_matches_reference(student, device, dtype, raw):
     case.expect_tensors(case.run().value, gd_ref(*case.args), ("w", "b", "losses"))
 
 
+@pytest.mark.grades(TOPIC, "gradient_descent")
+def test_gradient_descent_gradients_from_autograd(student, device):
+    """The gradients come from autograd (backward or torch.autograd.grad), not a formula."""
+    case = make_case(student, "gradient_descent",
+                     gd_args(([1.0, 2.0], [3.0, 5.0], 0.0, 0.0, 0.05, 3), torch.float32, device))
+    if not case.run().facts.get("autograd_used"):
+        case.fail(text("rule.gd_no_autograd"), misconception="closed_form_gradients")
+
+
 @pytest.mark.grades(TOPIC, "minibatch_sgd", weight=2)
 @given(raw=sgd_cases())
 def test_minibatch_sgd_matches_reference(student, device, dtype, raw):
@@ -245,6 +255,32 @@ def test_converges_worked_examples(student, a, lr, expected):
     """The seeds' SSE(w) = 14w² − 56w + 56 examples and the exact boundary lr = 1/a."""
     case = make_case(student, "converges", [a, lr])
     case.expect_bool(case.run().value, expected)
+
+
+@pytest.mark.grades(TOPIC, "converges")
+@given(k=st.integers(-4, 6), j=st.integers(6, 20), side=st.sampled_from(["low", "high"]))
+def test_converges_just_inside(student, k, j, side):
+    """lr·a = 2**-j or 1 − 2**-j (a a power of two: exact in floating point) converges,
+    however slowly: simulating a fixed number of steps cannot tell."""
+    a = 2.0 ** k
+    lr = (2.0 ** -j if side == "low" else 1.0 - 2.0 ** -j) / a
+    _expect_converges_just_inside(make_case(student, "converges", [a, lr]))
+
+
+@pytest.mark.grades(TOPIC, "converges")
+@pytest.mark.parametrize("a, lr", [(1.0, 2.0 ** -10), (1.0, 1 - 2.0 ** -10), (8.0, 2.0 ** -20),
+                                   (0.25, (1 - 2.0 ** -20) * 4)])
+def test_converges_just_inside_worked_examples(student, a, lr):
+    """lr·a just inside (0, 1) at both ends converges."""
+    _expect_converges_just_inside(make_case(student, "converges", [a, lr]))
+
+
+def _expect_converges_just_inside(case):
+    got = case.run().value
+    if got is False:
+        case.fail(text("expect.bool_value", got=got, expected=True), True, got,
+                  misconception="simulated_convergence")
+    case.expect_bool(got, True)
 
 
 @pytest.mark.grades(TOPIC, "converges")

@@ -15,7 +15,7 @@ from checks.expect import Case, tensor
 from checks.recipe_strategies import dtype_name, leaf, recipe
 from checks.reference import autograd_grads
 from checks.strategies import matrices, vectors
-from gradkit.i18n import text
+from gradkit.testing import text
 
 TOPIC = "grad_accumulation"
 
@@ -84,6 +84,22 @@ def test_grads_without_zeroing_worked_example(student, device):
                     tensor([1.0], torch.float32, device), 2))
 
 
+@pytest.mark.grades(TOPIC, "grads_without_zeroing")
+@pytest.mark.parametrize("k", [1, 3])
+def test_grads_without_zeroing_k_backward_passes(student, device, k):
+    """k snapshots come from k backward passes, and x.grad ends at 2k·x."""
+    case = Case(student, TOPIC, "grads_without_zeroing", tensor([1.0, -0.5], torch.float32, device), k)
+    reply = case.run(leaves=(0,))
+    calls = reply.facts.get("backward_calls")
+    if calls != k:
+        case.fail(text("rule.backward_count", calls=calls, expected=k), expected=k, got=calls,
+                  misconception="backward_count_wrong")
+    grad = reply.facts.get("arg_grads", {}).get("0", {}).get("grad")
+    if grad is None:
+        case.fail(text("rule.grad_not_filled", name="x"), misconception="formula_instead_of_backward")
+    case.expect_tensor(grad, 2 * k * case.args[0], "x.grad")
+
+
 @pytest.mark.grades(TOPIC, "grads_without_zeroing", weight=2)
 @given(x=st.one_of(st.integers(1, 4).flatmap(vectors), matrices(2, 3)), k=st.integers(1, 5))
 def test_grads_without_zeroing_adds_up(student, device, dtype, x, k):
@@ -120,6 +136,19 @@ def parameter_sets(draw):
         extra = {"grad": kind, "grad_value": draw(vectors(n, -2, 2))} if kind else {}
         nodes.append(leaf(draw(vectors(n, -1, 1)), True, **extra))
     return nodes, draw(st.booleans())
+
+
+# Every kind of .grad at once: one with a graph (create_graph=True), a plain one, none.
+EVERY_GRAD_KIND = [leaf([1.0, 2.0], True, grad="graph", grad_value=[1.0, -1.0]),
+                   leaf([3.0], True, grad="plain", grad_value=[2.0]), leaf([0.5], True)]
+
+
+@pytest.mark.grades(TOPIC, "zero_grad")
+@pytest.mark.parametrize("set_to_none", [False, True])
+def test_zero_grad_every_kind_of_grad(student, device, set_to_none):
+    """A grad with a graph, a plain grad and no grad, in one call."""
+    test_zero_grad_like_the_optimizer.hypothesis.inner_test(
+        student, device, torch.float32, (EVERY_GRAD_KIND, set_to_none))
 
 
 @pytest.mark.grades(TOPIC, "zero_grad", weight=3)

@@ -18,7 +18,7 @@ from checks.diagnose import matches, raised, when
 from checks.expect import Case, tensor
 from checks.recipe_strategies import branching_graphs, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import matrices, vectors
-from gradkit.i18n import text
+from gradkit.testing import text
 
 TOPIC = "graph_leaves"
 
@@ -212,6 +212,51 @@ def test_leaves_receiving_grad_worked_example(student, device):
     _expect_leaves(student, recipe(UNUSED_LEAF, device), 4, [0, 1, 2, 3])
 
 
+# Candidates that look like the used leaf t0 without being it: its detach() (same storage),
+# a view of it taken under no_grad (same storage), an unused leaf with equal values.
+LOOKALIKES = {
+    "detach and no_grad views": (
+        [leaf([1.0, 2.0], True), op("detach", 0), op("view", 0, no_grad=True),
+         leaf([1.0, 2.0], True), op("mul", 0, 0), op("sum", 4)], 5, [0, 1, 2, 3]),
+    "look-alikes first": (
+        [leaf([3.0], True), leaf([3.0], True), op("detach", 1), op("index", 1, i=0, no_grad=True),
+         op("tanh", 1), op("sum", 4)], 5, [0, 2, 3, 1]),
+}
+
+
+def _reached_leaves(out: torch.Tensor) -> list[torch.Tensor]:
+    reached, seen, stack = [], set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):
+            reached.append(node.variable)
+        stack.extend(parent for parent, _ in node.next_functions)
+    return reached
+
+
+@pytest.mark.grades(TOPIC, "leaves_receiving_grad")
+@pytest.mark.parametrize("example", LOOKALIKES)
+def test_leaves_receiving_grad_lookalikes(student, device, example):
+    """A leaf is itself, not its storage or its values: detach() and no_grad views of a used
+    leaf, and an unused leaf with the same values, receive nothing."""
+    nodes, out, candidates = LOOKALIKES[example]
+    case = Case(student, TOPIC, "leaves_receiving_grad", None, None, graph=recipe(nodes, device),
+                bind={0: out, 1: candidates})
+    built = case.build()
+    picked, reached = [built[c] for c in candidates], _reached_leaves(built[out])
+    case.diagnoses = leaves_diagnoses(picked) + [
+        matches("leaf_matched_by_storage", lambda: [
+            any(c.data_ptr() == r.data_ptr() for r in reached) for c in picked]),
+        matches("leaf_matched_by_value", lambda: [
+            any(c.shape == r.shape and torch.equal(c.detach(), r.detach()) for r in reached)
+            for c in picked])]
+    expected = receives_grad(case.build(), out, candidates)
+    case.expect_list(case.run().value, expected, text("what.list"), bool)
+
+
 @pytest.mark.grades(TOPIC, "leaves_receiving_grad", weight=2)
 @given(drawn=out_and_candidates())
 def test_leaves_receiving_grad_matches_backward(student, device, drawn):
@@ -257,6 +302,19 @@ def test_intermediate_grad_values(student, device, dtype, values):
     """(∂z/∂x, ∂z/∂y) = (4x³, 2y) for z = Σ (x²)², any shape."""
     case = Case(student, TOPIC, "intermediate_grad", tensor(values, dtype, device))
     _expect_intermediate(case, case.run(leaves=(0,)).value)
+
+
+@pytest.mark.grades(TOPIC, "intermediate_grad")
+@pytest.mark.parametrize("values", [[1.0, -2.0], [[0.5, 1.5], [-1.0, 2.0]]])
+def test_intermediate_grad_by_backward(student, device, values):
+    """One backward fills x.grad (= 4x³): the gradients come from autograd, not a formula."""
+    case = Case(student, TOPIC, "intermediate_grad", tensor(values, torch.float32, device))
+    reply = case.run(leaves=(0,))
+    x = case.args[0]
+    grad = reply.facts.get("arg_grads", {}).get("0", {}).get("grad")
+    if grad is None:
+        case.fail(text("rule.grad_not_filled", name="x"), misconception="formula_instead_of_backward")
+    case.expect_tensor(grad, 4 * x ** 3, "x.grad")
 
 
 def _expect_intermediate(case: Case, got):

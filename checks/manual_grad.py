@@ -153,6 +153,21 @@ def test_sigmoid_neuron_grad_matches_autograd(student, device, dtype, raw):
     case.expect_tensor(case.run().value, sigmoid_ref(*case.args), "dE/dw")
 
 
+@pytest.mark.grades(TOPIC, "sigmoid_neuron_grad")
+@pytest.mark.parametrize("raw", [
+    ([2.0, 2.0], [2.0, 2.0], 0.0),                # z = 8: sigma'(z) about 3e-4
+    ([-2.0, -2.0, -2.0], [2.0, 2.0, 2.0], 1.0),   # z = -12: sigma(z) about 6e-6
+    ([1.5, -1.0], [-3.0, 2.5], 0.5),              # z = -7
+])
+def test_sigmoid_neuron_grad_saturated(student, device, dtype, raw):
+    """Where the sigmoid saturates the gradient is tiny but exact: no clamp, no floor."""
+    case = make_case(student, "sigmoid_neuron_grad", to_args(raw, dtype, device))
+    x, w, t = case.args
+    o = torch.sigmoid((x * w).sum()).clamp(1e-3, 1 - 1e-3)
+    case.diagnoses.append(matches("clamped_output", lambda: (o - t) * o * (1 - o) * x))
+    case.expect_tensor(case.run().value, sigmoid_ref(*case.args), "dE/dw")
+
+
 @pytest.mark.grades(TOPIC, "matrix_mse_grad")
 @given(raw=matrix_cases())
 def test_matrix_mse_grad_matches_autograd(student, device, dtype, raw):

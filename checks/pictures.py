@@ -15,9 +15,9 @@ from checks.expect import Case, tensor
 from checks.gd_loop import gd_ref, sgd_ref
 from checks.graph_leaves import NAMES_EXAMPLES, SEEDS_GRAPH, UNUSED_LEAF
 from checks.recipe_strategies import leaf, op, recipe
-from gradkit.untrusted import drawing, recipes
-from gradkit.untrusted.watch import backward_roots
-from gradkit.verdicts import STUDENT_ERRORS
+from gradkit.testing import drawing, recipes
+from gradkit.testing import backward_roots
+from gradkit.testing import STUDENT_ERRORS
 
 F32 = torch.float32
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from gradkit.untrusted import recipes
+from gradkit.testing import recipes
 
 # Simplest first: hypothesis shrinks a choice toward the first entry.
 OPS = ("mul", "add", "sum", "tanh", "pow", "mean", "view", "index", "matmul", "detach")

@@ -12,7 +12,7 @@ from checks.diagnose import FEATURES, has_zero, matches, raised, scaled, size, w
 from checks.expect import Case, tensor
 from checks.recipe_strategies import dtype_name, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import floats, matrices, vectors
-from gradkit.i18n import text
+from gradkit.testing import text
 
 TOPIC = "retain_graph"
 
@@ -42,6 +42,22 @@ def test_backward_twice_worked_example(student, device):
     graph = recipe([leaf(1.0, True), op("pow", 0, k=2)], device, "float32")
     _backward_twice(Case(student, TOPIC, "backward_twice", None, None, graph=graph,
                          bind={0: 1, 1: 0}), 1)
+
+
+@pytest.mark.grades(TOPIC, "backward_twice")
+@pytest.mark.parametrize("start", [1.0, -1.5])
+def test_backward_twice_by_backward(student, device, start):
+    """Two backward passes on the one graph: backward count 2, and x.grad filled with 2·∂z/∂x."""
+    graph = recipe([leaf([start, 2.0], True), op("pow", 0, k=2), op("sum", 1)], device, "float32")
+    case = Case(student, TOPIC, "backward_twice", None, None, graph=graph, bind={0: 2, 1: 0})
+    reply = case.run()
+    grad = reply.facts.get("arg_grads", {}).get("1", {}).get("grad")
+    if grad is None:
+        case.fail(text("rule.grad_not_filled", name="x"), misconception="formula_instead_of_backward")
+    calls = reply.facts.get("backward_calls")
+    if calls != 2:
+        case.fail(text("rule.backward_count", calls=calls, expected=2), expected=2, got=calls,
+                  misconception="backward_count_wrong")
 
 
 @pytest.mark.grades(TOPIC, "backward_twice", weight=2)

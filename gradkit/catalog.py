@@ -68,6 +68,11 @@ TOPICS: tuple[Topic, ...] = (
            ("converges", "a lr", 1),
            ("least_squares", "X y", 2),
            ("ridge", "X y lam", 2)),
+    _topic("engine", "Write the backward engine yourself", "自己写反向传播引擎",
+           ("vjp", "node inputs grad_out", 4),
+           ("topo_order", "nodes root", 2),
+           ("backward", "nodes root grad_root", 4),
+           ("numerical_grad", "f x eps", 1)),
 )
 
 TOPIC_NAMES = tuple(t.name for t in TOPICS)
@@ -123,6 +128,8 @@ RULE_CHECK_EXEMPT: dict[str, str] = {
     "grads_without_zeroing": "its contract is to fill x.grad, never zeroing",
     "zero_grad": "its contract is to change the parameters' .grad in place",
     "stop_gradient_grads": "its contract is to fill a.grad",
+    "numerical_grad": "takes a function f, which only its own check can send (the shared rule "
+                      "checks send plain values)",
 }
 
 

@@ -14,7 +14,8 @@ checks noticing. What is here:
 - ``describe``: values and calls as the feedback shows them (``Code``, ``call``, ``value``).
 - ``CheckFailure``, ``STUDENT_ERRORS``: what a failing check raises, and what a call to the
   student's code may raise instead of answering.
-- ``BUDGET``: the shrink budget every call in a property check goes through.
+- ``BUDGET``: the shrink budget every call in a property check goes through;
+  ``EVIDENCE``: what the checks saw pass and fail, for the diagnoses (gradkit/evidence.py).
 - ``drawing``, ``backward_roots``: graphs as pictures, and the roots a backward ran from.
 - ``withheld(function)``: what the student bundle puts in place of a reference that is
   the answer (the check is skipped there, saying so).
@@ -43,6 +44,7 @@ import pytest
 
 from gradkit import catalog, describe
 from gradkit.catalog import function
+from gradkit.evidence import EVIDENCE
 from gradkit.i18n import known_misconception, misconception, text
 from gradkit.shrink_budget import BUDGET
 from gradkit.untrusted import drawing, recipes
@@ -77,7 +79,7 @@ _FROM_CHECKS = {
 _WHERE = {name: module for module, names in _FROM_CHECKS.items() for name in names}
 
 __all__ = [
-    "BUDGET", "STUDENT_ERRORS", "CheckFailure", "backward_roots", "catalog", "describe",
+    "BUDGET", "EVIDENCE", "STUDENT_ERRORS", "CheckFailure", "backward_roots", "catalog", "describe",
     "drawing", "function", "grades", "keep_hypothesis_files_out_of_the_folder",
     "known_misconception", "misconception", "recipes", "text", "withheld",
 ] + list(_WHERE)  # and, from checks/, on first use

@@ -15,12 +15,14 @@ from tests.kit import SOLUTIONS, SUBMISSIONS, grade_many
 
 CHEATERS = SUBMISSIONS / "cheaters"
 
-# folder, topic, function, and what must happen: "zero" (the function scores 0),
-# "flagged" (full marks are possible only with a flag), or a rule that must gate it.
+# folder, topic, function, and what must happen: "lost" (points lost, and flagged),
+# "flagged" (full marks are possible only with a flag), or the rule that must gate it to 0.
 ROUTES = [
     ("wrap_call", "manual_grad", "linear_mse_grad", "integrity"),
-    ("rewrite_facts", "detach", "straight_through_round", "integrity"),
-    ("rewrite_facts", "grad_accumulation", "zero_grad", "integrity"),
+    # Patched at import: the first call (another function) is charged and the patch put
+    # back, so these answer for themselves, honestly.
+    ("rewrite_facts", "detach", "straight_through_round", "lost"),
+    ("rewrite_facts", "grad_accumulation", "zero_grad", "lost"),
     ("fresh_engine", "manual_grad", "linear_mse_grad", "no_autograd"),
     ("forward_ad", "manual_grad", "linear_mse_grad", "no_autograd"),
     ("closure_init", "gd_loop", "gradient_descent", "no_torch_optim"),
@@ -31,6 +33,7 @@ ROUTES = [
     ("encode_patch", "manual_grad", "linear_mse_grad", "integrity"),
     ("code_swap", "manual_grad", "linear_mse_grad", "integrity"),
     ("gc_silence", "manual_grad", "linear_mse_grad", "flagged"),
+    ("frame_walk", "manual_grad", "linear_mse_grad", "flagged"),
 ]
 
 
@@ -56,8 +59,8 @@ def test_no_route_reaches_full_marks_unflagged(cheated, folder, topic, function,
     fn = result.function(topic, function)
     flagged = bool(result.flags or result.review)
     assert fn.score < fn.max_score or flagged, (fn.score, fn.max_score)
-    if expect == "flagged":
-        assert flagged
+    if expect in ("flagged", "lost"):
+        assert flagged and (fn.score < fn.max_score or expect == "flagged")
     else:
         assert fn.score == 0 and fn.gated_by == expect, (fn.score, fn.gated_by)
     if expect == "integrity":  # the student reads the reason, the instructor the flag
@@ -71,6 +74,7 @@ def test_reach_in_code_is_flagged_in_the_scan(cheated):
         assert cheated[name].review, name
     assert any(f["event"] == "gc.get_objects" and f.get("file") == "manual_grad.py"
                for f in cheated["gc_silence-manual_grad"].flags)
+    assert any(f["event"] == "sys._getframe" for f in cheated["frame_walk-manual_grad"].flags)
 
 
 def test_the_reference_solutions_raise_no_flag(cheated):

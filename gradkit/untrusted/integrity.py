@@ -218,12 +218,10 @@ def screen(message: dict, reply: dict, flags: list) -> dict:
             if entry not in flags and len(flags) < 500:
                 flags.append(entry)
     changed = list(facts.get("tampered") or [])
-    module = f"{message.get('module')}."
-    if any(f.get("event") == "tampered" and str(f.get("function", "")).startswith(module)
-           for f in flags):
-        # A module that once changed the harness is never trusted again in this run: its
-        # patch may act at import, or in any of its functions, and the worker restored it.
-        changed.append("earlier in this module")
+    if any(f.get("event") == "tampered" and f.get("function") == label for f in flags):
+        # A function that once changed the harness is not trusted again in this run (the
+        # worker put back what it changed, so later calls alone could look clean).
+        changed.append("earlier in this function")
     elif not reply.get("ok") and not changed:
         return reply
     if not reply.get("ok"):

@@ -559,6 +559,7 @@ class MemoryCap:
                 path = None
             if path:
                 self.path, self.kind = path, kind
+                self.sweep(os.path.dirname(path))
                 return
 
     @staticmethod
@@ -605,6 +606,24 @@ class MemoryCap:
             os.rmdir(path)
             raise
         return path
+
+    @staticmethod
+    def sweep(parent: str) -> None:
+        """Remove the cgroups of runs whose grader died before removing them."""
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            return
+        for name in names:
+            parts = name.split("-")
+            if parts[0] != "gradkit" or len(parts) != 3 or not parts[1].isdigit():
+                continue
+            if os.path.exists(f"/proc/{parts[1]}"):
+                continue
+            try:
+                os.rmdir(os.path.join(parent, name))
+            except OSError:
+                pass
 
     def join(self) -> None:
         """Put the calling process (and so everything it starts) in the cgroup."""

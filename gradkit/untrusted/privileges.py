@@ -113,9 +113,16 @@ def limit(cuda: bool) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if not cuda:  # CUDA maps huge address ranges; an address-space cap would break it
+    # A CUDA build of torch maps huge address ranges even without a GPU (autograd.grad then
+    # raises MemoryError under a 3 GB cap): there the run's cgroup is the memory cap.
+    if not cuda and not _cuda_build():
         cap = MAX_MEMORY_MB << 20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def _cuda_build() -> bool:
+    import torch
+    return bool(torch.version.cuda)
 
 
 def become(uid: int, gid: int) -> None:

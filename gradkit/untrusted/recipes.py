@@ -161,3 +161,44 @@ def _values(v, number) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_values(x, number) for x in v) + "]"
     return number(float(v))
+
+
+# -- functions as plain data (numerical_grad's f) -------------------------------------
+
+FUNCTION_TERMS = ("pow", "exp", "sin", "tanh")
+
+
+def function(spec: dict):
+    """``f(x)`` built here, in trusted code, from a plain description, since a callable
+    cannot cross the process boundary: f(x) = Σ over terms of Σᵢ cᵢ·g(aᵢ·xᵢ), in float64,
+    a 0-d result. ``{"terms": [{"kind": "pow", "k": 3, "c": [...], "a": [...]}, ...]}``;
+    ``c`` and ``a`` are flat lists as long as x (elementwise weights and scales)."""
+    terms = spec["terms"]
+    for term in terms:
+        if term["kind"] not in FUNCTION_TERMS:
+            raise RecipeError(f"unknown function term {term['kind']!r}")
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1).to(torch.float64)
+        total = torch.zeros((), dtype=torch.float64, device=x.device)
+        for term in terms:
+            c = torch.tensor(term["c"], dtype=torch.float64, device=x.device)
+            u = torch.tensor(term["a"], dtype=torch.float64, device=x.device) * flat
+            kind = term["kind"]
+            g = (u ** int(term["k"]) if kind == "pow" else torch.exp(u) if kind == "exp"
+                 else torch.sin(u) if kind == "sin" else torch.tanh(u))
+            total = total + (c * g).sum()
+        return total
+
+    return f
+
+
+def function_as_code(spec: dict) -> str:
+    """The function as a student would write it, for feedback."""
+    parts = []
+    for term in spec["terms"]:
+        u = f"(torch.tensor({term['a']}) * x.reshape(-1))"
+        g = {"pow": f"{u} ** {term.get('k')}", "exp": f"torch.exp{u}",
+             "sin": f"torch.sin{u}", "tanh": f"torch.tanh{u}"}[term["kind"]]
+        parts.append(f"(torch.tensor({term['c']}) * {g}).sum()")
+    return "lambda x: " + " + ".join(parts)

@@ -120,6 +120,10 @@ def zygote() -> Zygote:
 
 def _zygote_main(sock: socket.socket) -> None:  # pragma: no cover - child process
     from . import privileges, worker  # noqa: F401 - loaded once, before any sandbox hides them
+    try:  # whatever the worker's first snapshot imports, imported once here (seconds)
+        integrity.Snapshot()
+    except Exception:  # pragma: no cover - a worker takes its own snapshot anyway
+        pass
     isolation.wipe_environment_block()
     isolation.set_environment(isolation.allowed_environment("/"))
     isolation.close_other_fds([sock.fileno()])
@@ -539,7 +543,7 @@ class Submission:
 
     def call(self, module: str, function: str, args: list, *, leaves=(), graph=None,
              bind=None, vjp=None, draw: list[str] | None = None,
-             label: str | None = None) -> Reply:
+             label: str | None = None, functions: dict | None = None) -> Reply:
         """Call ``module.function(*args)`` in the worker.
 
         ``leaves``: argument indices the worker turns into fresh leaves requiring
@@ -548,6 +552,9 @@ class Submission:
         ``vjp``: ``{"wrt": index, "cotangent": tensor}``, to differentiate the
         returned tensor with that upstream gradient. ``draw``: the parameters' names,
         to have the worker draw the student's graph (``facts["drawing"]``).
+        ``functions``: ``{index: spec}``, arguments that are callables, which cannot
+        cross the boundary: the worker builds each from its plain spec
+        (``recipes.function``); ``args[index]`` is ignored.
         """
         label = label or f"{function}(...)"
         key = (module, function)
@@ -566,6 +573,8 @@ class Submission:
             message.update(graph=graph, bind={str(k): v for k, v in (bind or {}).items()})
         if vjp is not None:
             message["vjp"] = vjp
+        if functions:
+            message["functions"] = {str(k): v for k, v in functions.items()}
         if draw is not None:
             message.update(draw=True, names=list(draw))
         reply = integrity.screen(message, self._exchange(message, key, label), self.flags)

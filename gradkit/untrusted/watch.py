@@ -69,8 +69,6 @@ class AutogradWatch(_Watch):
         holder._execution_engine = _EngineSpy(holder._execution_engine, self)
         self.mode = EngineSpyMode(self)
         _threads_carry(self.mode)
-        self.run(lambda: (torch.ones(1, requires_grad=True) * 2).sum().backward())  # warm up
-        self.reset()
 
     def run(self, fn, *args):
         """``fn(*args)`` with the dispatch-level spy (and the function-level modes of
@@ -269,3 +267,21 @@ class _GetterSpyMode(TorchFunctionMode):
             if self._watch.folder and caller.startswith(self._watch.folder + "/"):
                 self._watch.used = True
         return func(*args, **(kwargs or {}))
+
+
+def warm_up() -> None:
+    """Pay once, in the zygote, what the first op under a Python mode costs (torch
+    imports its tracing machinery then, seconds): every worker forked after it starts
+    warm. Touches no CUDA."""
+    class _Nothing(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    class _NothingHere(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with _NothingHere(), _Nothing():
+        x = torch.ones(2, requires_grad=True)
+        (x * 2).sum().backward()
+        _ = x.is_leaf

@@ -21,9 +21,11 @@ import traceback
 import torch
 
 from . import channel, drawing, integrity, recipes, wire
-from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch
+from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch, warm_up
 
 OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failing
+
+warm_up()  # imported by the zygote: the watches' modes cost nothing per worker
 
 
 def serve(sock, output) -> None:
@@ -220,6 +222,8 @@ def _arguments(request: dict) -> list:
     args = list(request.get("args", []))
     for i in request.get("leaves", []):
         args[i] = args[i].detach().clone().requires_grad_(True)
+    for index, spec in request.get("functions", {}).items():
+        args[int(index)] = recipes.function(spec)  # a callable built here from plain data
     nodes = []
     if request.get("graph") is not None:
         nodes = recipes.build(request["graph"])

@@ -1,0 +1,339 @@
+"""Graphs for the engine topic: drawn as plain specs, built here as the student's
+list-of-dicts graph and as a torch graph (the reference).
+
+A spec is ``{"nodes": [{"op": "leaf", "value": [...], "requires_grad": bool} |
+{"op": op, "inputs": [i, ...], "k": k}], "root": i, "grad_root": [...] | None}``.
+Values are drawn on the CPU in float64 and every op is kept in its domain with a
+margin (log ≥ 0.15, denominators and negative powers |x| ≥ 0.6, exp in [−4.5, 4.5]),
+so the float32 graph stays in the curriculum's domains too.
+"""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+from gradkit.describe import number
+
+BINARY = ("add", "sub", "mul", "div", "matmul")
+UNARY = ("neg", "pow", "exp", "log", "tanh", "sigmoid", "relu", "sum", "mean", "transpose",
+         "detach")
+OPS = BINARY + UNARY
+POWERS = (-2, -1, 0, 1, 2, 3)
+MAX_NODES = 12
+LIMIT = 60.0  # node values stay below this: no overflow, no cancellation games
+
+# Values a leaf may hold: exact zeros (relu at 0), small and moderate magnitudes.
+_grid = st.sampled_from([0.0, 0.5, -0.5, 1.0, -1.0, 0.75, -1.25, 1.5, 2.0, -2.0])
+_uniform = st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3))
+leaf_values = st.one_of(_grid, _uniform)
+# Upstream gradients: random, never all ones, never zero.
+_upstream = st.floats(0.3, 1.7).map(lambda v: round(v, 3)).flatmap(
+    lambda v: st.sampled_from([v, -v]))
+
+
+def apply(op: str, args, k=None):
+    a = args[0]
+    if op == "add":
+        return a + args[1]
+    if op == "sub":
+        return a - args[1]
+    if op == "mul":
+        return a * args[1]
+    if op == "div":
+        return a / args[1]
+    if op == "matmul":
+        return a @ args[1]
+    if op == "neg":
+        return -a
+    if op == "pow":
+        return a ** int(k)
+    if op == "exp":
+        return torch.exp(a)
+    if op == "log":
+        return torch.log(a)
+    if op == "tanh":
+        return torch.tanh(a)
+    if op == "sigmoid":
+        return torch.sigmoid(a)
+    if op == "relu":
+        return torch.relu(a)
+    if op == "sum":
+        return a.sum()
+    if op == "mean":
+        return a.mean()
+    if op == "transpose":
+        return a.t()
+    if op == "detach":
+        return a.detach()
+    raise ValueError(op)
+
+
+def in_domain(op: str, args, k=None) -> bool:
+    """The op may be applied to these (float64, CPU) values, with a margin."""
+    a = args[0]
+    if op in ("add", "sub", "mul", "div"):
+        try:
+            torch.broadcast_shapes(a.shape, args[1].shape)
+        except RuntimeError:
+            return False
+        if op == "div" and not bool((args[1].abs() >= 0.6).all()):
+            return False
+    if op == "matmul":
+        b = args[1]
+        if a.dim() != 2 or b.dim() not in (1, 2) or a.shape[1] != b.shape[0]:
+            return False
+    if op == "transpose" and a.dim() != 2:
+        return False
+    if op == "log" and not bool((a >= 0.15).all()):
+        return False
+    if op == "exp" and not bool((a.abs() <= 4.5).all()):
+        return False
+    if op == "pow" and k < 0 and not bool((a.abs() >= 0.6).all()):
+        return False
+    if op in ("sum", "mean", "neg", "tanh", "sigmoid", "relu", "detach") and a.dim() > 2:
+        return False
+    out = apply(op, args, k)
+    return out.dim() <= 2 and bool((out.abs() <= LIMIT).all())
+
+
+@st.composite
+def leaf(draw, shape, requires_grad=None):
+    numel = 1
+    for s in shape:
+        numel *= s
+    flat = draw(st.lists(leaf_values, min_size=numel, max_size=numel))
+    value = torch.tensor(flat, dtype=torch.float64).reshape(shape).tolist()
+    rg = (draw(st.booleans()) or draw(st.booleans())) if requires_grad is None else requires_grad
+    return {"op": "leaf", "value": value, "requires_grad": bool(rg)}
+
+
+@st.composite
+def graphs(draw, max_nodes=MAX_NODES):
+    """A spec with shared nodes, unused leaves, detach, leaves without requires_grad and
+    broadcasting; leaf 0 requires grad; the root is the last node that requires grad."""
+    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    shapes = [(n, k), (k,), (n, 1), (), (k, n)]
+    nodes, values = [], []
+    for _ in range(draw(st.integers(2, 4))):
+        node = draw(leaf(draw(st.sampled_from(shapes)), True if not nodes else None))
+        nodes.append(node)
+        values.append(torch.tensor(node["value"], dtype=torch.float64))
+    for _ in range(draw(st.integers(1, max_nodes - len(nodes)))):
+        for _attempt in range(8):
+            op = draw(st.sampled_from(OPS))
+            arity = 2 if op in BINARY else 1
+            # Later nodes are likelier inputs: long chains, and shared nodes.
+            idx = [max(draw(st.integers(0, len(nodes) - 1)), draw(st.integers(0, len(nodes) - 1)))
+                   for _ in range(arity)]
+            kk = draw(st.sampled_from(POWERS)) if op == "pow" else None
+            args = [values[i] for i in idx]
+            if in_domain(op, args, kk):
+                node = {"op": op, "inputs": idx}
+                if kk is not None:
+                    node["k"] = kk
+                nodes.append(node)
+                values.append(apply(op, args, kk))
+                break
+    flags = requires_grad(nodes)
+    root = max(i for i, f in enumerate(flags) if f)
+    shape = tuple(values[root].shape)
+    if shape == () and draw(st.booleans()):
+        grad_root = None
+    else:
+        numel = values[root].numel()
+        grad_root = torch.tensor(draw(st.lists(_upstream, min_size=numel, max_size=numel)),
+                                 dtype=torch.float64).reshape(shape).tolist()
+    return {"nodes": nodes, "root": root, "grad_root": grad_root}
+
+
+def requires_grad(nodes: list[dict]) -> list[bool]:
+    flags = []
+    for node in nodes:
+        if node["op"] == "leaf":
+            flags.append(bool(node["requires_grad"]))
+        else:
+            flags.append(node["op"] != "detach" and any(flags[i] for i in node["inputs"]))
+    return flags
+
+
+def build(spec: dict, dtype, device, grad: bool = False) -> list[torch.Tensor]:
+    """The graph's tensors; ``grad``: leaves require grad as the spec says (the torch graph)."""
+    out = []
+    for node in spec["nodes"]:
+        if node["op"] == "leaf":
+            t = torch.tensor(node["value"], dtype=dtype, device=device)
+            if grad:
+                t.requires_grad_(bool(node["requires_grad"]))
+        else:
+            t = apply(node["op"], [out[i] for i in node["inputs"]], node.get("k"))
+        out.append(t)
+    return out
+
+
+def student_graph(spec: dict, dtype, device) -> list[dict]:
+    """The list of dicts the student's engine is given."""
+    values = build(spec, dtype, device)
+    flags = requires_grad(spec["nodes"])
+    graph = []
+    for node, value, flag in zip(spec["nodes"], values, flags):
+        d = {"op": node["op"], "inputs": list(node.get("inputs", [])),
+             "value": value.detach().clone(), "requires_grad": flag}
+        if node["op"] == "pow":
+            d["k"] = int(node["k"])
+        graph.append(d)
+    return graph
+
+
+def grad_root(spec: dict, dtype, device):
+    g = spec["grad_root"]
+    return None if g is None else torch.tensor(g, dtype=dtype, device=device)
+
+
+def torch_backward(spec: dict, dtype, device, detach_as_identity: bool = False) -> list:
+    """What ``root.backward(grad_root)`` leaves in each leaf's .grad (None elsewhere)."""
+    if detach_as_identity:
+        spec = {**spec, "nodes": [{"op": "mul", "inputs": n["inputs"] * 2, "one": True}
+                                  if n["op"] == "detach" else n for n in spec["nodes"]]}
+    tensors = []
+    for node in spec["nodes"]:
+        if node["op"] == "leaf":
+            t = torch.tensor(node["value"], dtype=dtype, device=device)
+            t.requires_grad_(bool(node["requires_grad"]))
+        elif node.get("one"):
+            t = tensors[node["inputs"][0]] * 1.0
+        else:
+            t = apply(node["op"], [tensors[i] for i in node["inputs"]], node.get("k"))
+        tensors.append(t)
+    root = tensors[spec["root"]]
+    if not root.requires_grad:
+        return [None] * len(tensors)
+    root.backward(grad_root(spec, dtype, device))
+    return [t.grad.detach().clone() if node["op"] == "leaf" and t.grad is not None else None
+            for node, t in zip(spec["nodes"], tensors)]
+
+
+# -- the graph as code, for feedback ------------------------------------------------
+
+_FORMS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
+          "matmul": "{0} @ {1}", "neg": "-{0}", "pow": "{0} ** {k}", "exp": "torch.exp({0})",
+          "log": "torch.log({0})", "tanh": "torch.tanh({0})", "sigmoid": "torch.sigmoid({0})",
+          "relu": "torch.relu({0})", "sum": "{0}.sum()", "mean": "{0}.mean()",
+          "transpose": "{0}.t()", "detach": "{0}.detach()"}
+
+
+def _values(v) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_values(x) for x in v) + "]"
+    return number(float(v))
+
+
+def as_code(spec: dict, dtype=torch.float32) -> str:
+    """The graph as the torch code that builds it; the student's ``nodes[i]`` is ``t{i}``."""
+    dt = "" if dtype == torch.float32 else ", dtype=torch.float64"
+    lines = []
+    for i, node in enumerate(spec["nodes"]):
+        if node["op"] == "leaf":
+            rg = ", requires_grad=True" if node["requires_grad"] else ""
+            lines.append(f"t{i} = torch.tensor({_values(node['value'])}{dt}{rg})")
+        else:
+            lines.append(f"t{i} = " + _FORMS[node["op"]].format(
+                *(f"t{j}" for j in node["inputs"]), k=node.get("k")))
+    if "root" in spec:
+        g = spec.get("grad_root")
+        arg = "" if g is None else f"torch.tensor({_values(g)}{dt})"
+        lines.append(f"t{spec['root']}.backward({arg})")
+    return "\n".join(lines)
+
+
+# -- fixed graphs: the curriculum's worked examples, and one where DFS pre-order and BFS fail
+
+def worked(kind: str) -> dict:
+    x12 = {"op": "leaf", "value": [1.0, 2.0], "requires_grad": True}
+    if kind == "mul_sum":
+        return {"nodes": [x12, {"op": "leaf", "value": [3.0, 4.0], "requires_grad": True},
+                          {"op": "mul", "inputs": [0, 1]}, {"op": "sum", "inputs": [2]}],
+                "root": 3, "grad_root": None}
+    if kind == "shared":
+        return {"nodes": [{"op": "leaf", "value": 3.0, "requires_grad": True},
+                          {"op": "mul", "inputs": [0, 0]}], "root": 1, "grad_root": None}
+    if kind == "detach":
+        return {"nodes": [x12, {"op": "detach", "inputs": [0]}, {"op": "mul", "inputs": [0, 1]},
+                          {"op": "sum", "inputs": [2]}], "root": 3, "grad_root": None}
+    if kind == "diamond":
+        # r = q + exp(q), q = tanh(x): BFS (r, q, p, x) and DFS pre-order (r, q, x, p) both
+        # put q before its user p.
+        return {"nodes": [x12, {"op": "tanh", "inputs": [0]}, {"op": "exp", "inputs": [1]},
+                          {"op": "add", "inputs": [1, 2]}, {"op": "sum", "inputs": [3]}],
+                "root": 4, "grad_root": None}
+    raise KeyError(kind)
+
+
+WORKED_EXPECTED = {
+    "mul_sum": [[3.0, 4.0], [1.0, 2.0], None, None],
+    "shared": [6.0, None],
+    "detach": [[1.0, 2.0], None, None, None],
+}
+
+
+# -- wrong engines, for naming a mistake: the answer a known wrong walk gives -----------------
+
+def op_vjp(op: str, k, inputs: list[torch.Tensor], g: torch.Tensor) -> list:
+    """One op's gradients by torch autograd (here in the grader)."""
+    if op == "detach":
+        return [None]
+    xs = [x.detach().clone().requires_grad_(True) for x in inputs]
+    out = apply(op, xs, k)
+    grads = torch.autograd.grad(out, xs, g, allow_unused=True)
+    return [torch.zeros_like(x) if gg is None else gg.detach() for x, gg in zip(xs, grads)]
+
+
+def _order(spec: dict) -> list[int]:
+    nodes, flags, order, seen = spec["nodes"], requires_grad(spec["nodes"]), [], set()
+
+    def visit(i):
+        seen.add(i)
+        if nodes[i]["op"] != "detach":
+            for j in nodes[i].get("inputs", []):
+                if flags[j] and j not in seen:
+                    visit(j)
+        order.append(i)
+
+    visit(spec["root"])
+    return order[::-1]
+
+
+def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool = False) -> list:
+    """``accumulate=False``: a shared node's gradient overwritten (the last one wins) in
+    a topological walk; ``paths=True``: a recursive walk along every path that assigns
+    at the leaves (the last path wins)."""
+    nodes, flags = spec["nodes"], requires_grad(spec["nodes"])
+    values = build(spec, dtype, device)
+    root = spec["root"]
+    g0 = grad_root(spec, dtype, device)
+    g0 = torch.ones_like(values[root]) if g0 is None else g0
+    grads: dict[int, torch.Tensor] = {}
+    if paths:
+        def go(i, g):
+            node = nodes[i]
+            if node["op"] == "leaf":
+                grads[i] = g
+                return
+            parts = op_vjp(node["op"], node.get("k"), [values[j] for j in node["inputs"]], g)
+            for j, gj in zip(node["inputs"], parts):
+                if gj is not None and flags[j]:
+                    go(j, gj)
+        go(root, g0)
+    else:
+        grads[root] = g0
+        for i in _order(spec):
+            node = nodes[i]
+            if node["op"] == "leaf" or i not in grads:
+                continue
+            parts = op_vjp(node["op"], node.get("k"), [values[j] for j in node["inputs"]],
+                           grads[i])
+            for j, gj in zip(node["inputs"], parts):
+                if gj is None or not flags[j]:
+                    continue
+                grads[j] = grads[j] + gj if accumulate and j in grads else gj
+    return [grads.get(i) if n["op"] == "leaf" else None for i, n in enumerate(nodes)]
