@@ -20,15 +20,17 @@ $(VENV)/.test-deps: $(BIN)/gradkit pyproject.toml
 check: setup
 	$(BIN)/gradkit check --target exercises --html report
 
-test: $(VENV)/.test-deps
+test: $(VENV)/.test-deps $(VENV)/.lint-deps
 	@test -d tests || { echo "the kit's own tests are not part of this bundle"; exit 2; }
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -rs tests
 
 $(VENV)/.lint-deps: $(BIN)/gradkit
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'
 	@touch $@
 
-# ruff and mypy, pinned in pyproject.toml with their configuration (not yet part of `make test`).
+# ruff and mypy, pinned in pyproject.toml with their configuration (`make test` runs them first).
 lint: $(VENV)/.lint-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import sample_args, untouched_check
-from checks.diagnose import FEATURES, Diagnosis, has_zero, matches, size, when
+from checks.diagnose import FEATURES, Diagnosis, has_zero, matches, raised, size, when
 from checks.expect import Case, tensor, tensor_problem
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
@@ -153,7 +153,8 @@ def test_frozen_step_updates_W2_only(student, device, dtype, raw):
     W2, n = case.args[1], case.args[2].shape[0]
     case.diagnoses = [when("frozen_layer_updated", lambda got, expected: not torch.equal(got[0], W1)),
                       Diagnosis("sum_instead_of_mean", relation="matches",
-                                wrong=lambda e: (e[0], W2 + n * (e[1] - W2)))]
+                                wrong=lambda e: (e[0], W2 + n * (e[1] - W2))),
+                      raised("inplace_leaf_update", "leaf Variable that requires grad")]
     case.expect_tensors(case.run(leaves=(0, 1)).value, frozen_ref(*case.args), ("W1", "new W2"))
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from checks.contract import few_examples
@@ -57,6 +57,7 @@ def test_accumulated_grad_equals_full_batch(student, device, dtype, raw):
 @pytest.mark.grades(TOPIC, "accumulated_grad")
 @few_examples()
 @given(raw=accumulation_cases())
+@example(raw=([[1.0], [2.0], [3.0]], [1.0, 0.0, -1.0], [0.5], 1))  # three micro-batches, surely
 def test_accumulated_grad_one_backward_per_micro_batch(student, device, raw):
     """Runs backward once per micro-batch: ceil(m / micro_batch) times."""
     case = accumulation_case(student, raw, torch.float64, device)

@@ -123,6 +123,8 @@ SEEDS_LEAF = [True, False, False, True, True, True, False]
 def _is_leaf_case(student, graph: dict, node: int) -> Case:
     case = Case(student, TOPIC, "is_leaf", None, graph=graph, bind={0: node})
     t = case.build()[node]
+    case.diagnoses.append(when("view_not_leaf", lambda got, expected: got is False and expected is True
+                               and t._base is not None))
     case.diagnoses.append(when("leaf_means_no_grad", lambda got, expected: got is not t.requires_grad))
     return case
 
@@ -133,6 +135,20 @@ def test_is_leaf_worked_example(student, device):
     for node, expected in enumerate(SEEDS_LEAF):
         case = _is_leaf_case(student, recipe(SEEDS_GRAPH, device), node)
         case.expect_bool(case.run().value, expected)
+
+
+# Views are leaves when nothing tracks them: a view made under no_grad, views and an index of
+# a tensor that needs no grad (each has a ._base; none has a grad_fn).
+VIEWS_GRAPH = [leaf([1.0, 2.0], True), leaf([3.0, 4.0]), op("view", 0, no_grad=True),
+               op("view", 1), op("index", 1, i=1)]
+
+
+@pytest.mark.grades(TOPIC, "is_leaf")
+def test_is_leaf_views_without_a_graph(student, device):
+    """Views and indexing with no graph behind them are leaves too."""
+    for node in range(len(VIEWS_GRAPH)):
+        case = _is_leaf_case(student, recipe(VIEWS_GRAPH, device), node)
+        case.expect_bool(case.run().value, True)
 
 
 @pytest.mark.grades(TOPIC, "is_leaf", weight=2)

@@ -38,7 +38,7 @@ _NAMES = {
 }
 _TEXT = [(re.compile(r"/proc\b"), "/proc", "interpreter"),
          (re.compile(r"torch\._C\b"), "torch._C", "torch internals"),
-         (re.compile(r"\\x[0-9a-fA-F]{2}|base64|codecs\.decode|rot13|\[::-1\]"),
+         (re.compile(r"\\x[0-9a-fA-F]{2}|base64|codecs\.decode|rot13"),
           "obfuscated text", "dynamic code")]
 _MAX = 50
 

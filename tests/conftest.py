@@ -3,8 +3,13 @@ sample submissions are graded once, in two processes, and the tests read the res
 
 import pytest
 
+from gradkit.untrusted import sandbox
 from tests.kit import (EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, build_mixed,
                        grade_many)
+
+# Tests that grade in this very process need the fork server made before any torch work
+# (a fork after torch has started its thread pools gives workers that hang): made now.
+sandbox.zygote()
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +27,7 @@ def graded(tmp_path_factory):
     jobs += [{"name": "mixed", "folder": mixed, "pictures": True},
              {"name": "mixed-zh", "folder": mixed, "pictures": True, "lang": "zh"}]
     jobs += [{"name": f"independent/{name}", "folder": str(SUBMISSIONS / name)}
-             for name in ("loops", "functional")]
+             for name in ("loops", "functional", "orders", "numpy_minded", "oop")]
     for mutant in all_mutants():
         jobs.append({"name": f"mutant/{mutant.name}", "topics": [mutant.topic],
                      "folder": str(mutant.build(work / "mutants" / mutant.name))})

@@ -9,7 +9,6 @@ so they run without the session-wide grading fixture."""
 from __future__ import annotations
 
 import ast
-import os
 
 import pytest
 import torch
@@ -19,7 +18,7 @@ from checks.diagnose import matches, scaled
 from gradkit import evidence, i18n
 from gradkit.reporters import html_report, terminal
 from gradkit.results import FAILED, CheckResult, FunctionResult, GradeResult
-from tests.kit import KIT, MUTANTS, overlay
+from tests.kit import KIT, MUTANTS, grade_in_one_fresh_process, overlay
 
 UNNAMED = KIT / "tests" / "submissions" / "unnamed"
 
@@ -127,10 +126,8 @@ def test_profile_is_shown_in_both_languages():
 # -- graded for real ------------------------------------------------------------------------
 
 def _grade(tmp_path, topic, source, lang="en"):
-    from gradkit.runner import grade
-    os.environ.setdefault("GRADKIT_EXAMPLES", "10")
     folder = overlay(tmp_path / "sub", {topic: source})
-    return grade(str(folder), [topic], lang=lang)
+    return grade_in_one_fresh_process([folder], [topic], lang)[0]
 
 
 def test_a_mutant_no_diagnosis_fits_gets_its_failure_profile(tmp_path):
@@ -205,7 +202,6 @@ CHROMIUM = __import__("shutil").which("chromium") or __import__("shutil").which(
 
 def test_the_report_draws_the_counterexamples_own_graph(tmp_path):
     from gradkit.runner import grade
-    os.environ.setdefault("GRADKIT_EXAMPLES", "10")
     source = (MUTANTS / "graph_leaves" / "names_repeats_shared_nodes.py").read_text()
     folder = overlay(tmp_path / "sub", {"graph_leaves": source})
     result = grade(str(folder), ["graph_leaves"], lang="en", pictures=True)

@@ -41,7 +41,7 @@ def _defined(folder) -> set[str]:
             if isinstance(node, ast.FunctionDef)}
 
 
-@pytest.mark.parametrize("name", ["loops", "functional"])
+@pytest.mark.parametrize("name", ["loops", "functional", "orders", "numpy_minded", "oop"])
 def test_independent_correct_submissions_score_full_marks(graded, name):
     """Graded on the functions they define: a function added to the catalog later needs
     no sample submission of its own."""

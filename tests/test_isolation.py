@@ -19,9 +19,9 @@ import pytest
 
 from gradkit.runner import CHECKS_DIR, KIT_DIR
 from gradkit.untrusted import isolation, privileges
-from gradkit.untrusted.sandbox import Run, Submission, Zygote, zygote
+from gradkit.untrusted.sandbox import Run, Submission, Zygote
 from gradkit.verdicts import FatalStudentError
-from tests.kit import SUBMISSIONS, cli_env, overlay
+from tests.kit import SUBMISSIONS, cli_env, grade_in_one_fresh_process, overlay
 
 ATTACKS = SUBMISSIONS / "attacks"
 ROOT = os.geteuid() == 0
@@ -324,9 +324,8 @@ def test_out_changes_no_folders_mode(tmp_path, mode):
 
 
 def test_every_grading_records_its_isolation_and_limits(tmp_path):
-    from gradkit.runner import grade
-    result = grade(str(overlay(tmp_path / "sub", {})), ["manual_grad"])
-    again = grade(str(overlay(tmp_path / "sub2", {})), ["manual_grad"])  # the zygote is reused
+    result, again = grade_in_one_fresh_process(  # two gradings, one process: the zygote reused
+        [overlay(tmp_path / "sub", {}), overlay(tmp_path / "sub2", {})], ["manual_grad"])
     iso = result.environment["isolation"]
     assert iso["level"] == isolation.level() == again.environment["isolation"]["level"]
     assert iso["limits"]["function_budget_s"] > 0 and iso["limits"]["run_budget_s"] > 0

@@ -9,7 +9,7 @@ import pytest
 from gradkit import catalog
 from gradkit.reporters import gradescope, junit, prairielearn
 from gradkit.results import FAILED, PASSED, SKIPPED, CheckResult, FunctionResult, GradeResult
-from tests.kit import SOLUTIONS, grade_many, overlay
+from tests.kit import grade_many, overlay
 
 
 def check(name, outcome=PASSED, topic="manual_grad", hidden=False, weight=1.0, kind=None):
