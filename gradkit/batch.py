@@ -170,6 +170,9 @@ def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool 
             _grade_locally(todo, out_dir, options, force, jobs, done)
     except KeyboardInterrupt:
         interrupted = True
+        for student in todo:  # in flight when interrupted: nothing of theirs is kept
+            if outcomes.get(student) is None:
+                _forget(out_dir / f"{student}.json", out_dir / f"{student}.log", keep_result=True)
     results = {s: GradeResult.from_dict(json.loads((out_dir / f"{s}.json").read_text()))
                for s in todo if _valid(out_dir / f"{s}.json")}
     topics = options.get("topics") or None
