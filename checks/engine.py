@@ -397,25 +397,9 @@ def test_numerical_grad_is_central(student, device, raw):
                                 or approx(got, one_sided(-1)))])
     case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
     case.shown = dict(case.inputs)
-    got = _run_numerical(case, spec)
+    got = case.run(functions={0: spec}).value
     # float64 tolerance 1e-10 * (|e| + scale): scale = ATOL / 1e-10 gives ATOL absolute.
     case.expect_tensor(got, expected, "df/dx", scale=ATOL / 1e-10)
-
-
-def _run_numerical(case, spec):
-    from checks.expect import BUDGET, EVIDENCE, STUDENT_ERRORS, first_error_match
-    try:
-        reply = case.student.call(TOPIC, "numerical_grad", case.args, functions={0: spec},
-                                  label=case.label)
-        EVIDENCE.ran(case.key)
-        return reply.value
-    except STUDENT_ERRORS as exc:
-        BUDGET.failed()
-        EVIDENCE.failed(case.key)
-        exc.case = case
-        exc.inputs = case.shown
-        exc.misconception = first_error_match(case.diagnoses, exc.message)
-        raise
 
 
 # -- the topic's rule: no autograd in vjp, topo_order, backward -----------------------------

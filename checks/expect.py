@@ -74,20 +74,22 @@ class Case:
             args[index] = recipes.pick(nodes, ref)
         return args
 
-    def run(self, leaves=(), vjp=None, draw=False):
+    def run(self, leaves=(), vjp=None, draw=False, functions=None):
         """The student's answer. Within a property check the call goes through the
         shrink budget (``gradkit.shrink_budget``): same request, same outcome, and
-        a bounded number of new calls once the check has failed."""
+        a bounded number of new calls once the check has failed. ``functions``:
+        {argument index: spec} of callables the worker builds (``recipes.function``)."""
         bind = self.bind if self.graph else None
         names = list(self.inputs) if draw else None
         request = {"topic": self.topic, "function": self.function, "args": list(self.args),
                    "leaves": list(leaves), "graph": self.graph,
                    "bind": {str(k): v for k, v in (bind or {}).items()}, "vjp": vjp,
-                   "draw": names}
+                   "draw": names, "functions": functions}
         try:
             outcome = BUDGET.call(request, lambda: self.student.call(
                 self.topic, self.function, self.args, leaves=leaves, graph=self.graph,
-                bind=bind, vjp=vjp, draw=names, label=self.label))
+                bind=bind, vjp=vjp, draw=names, label=self.label,
+                **({"functions": functions} if functions else {})))
             EVIDENCE.ran(self.key)  # answered (a call past the shrink budget never is)
             return outcome
         except STUDENT_ERRORS as exc:

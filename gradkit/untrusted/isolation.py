@@ -568,20 +568,8 @@ class MemoryCap:
         own = _own_cgroup("memory")
         if own is None or not os.path.isdir(base):
             return None
-        path = os.path.join(base + own, name)
-        os.mkdir(path, 0o755)
-        try:
-            for key in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
-                try:
-                    with open(os.path.join(path, key), "w") as fh:
-                        fh.write(str(limit_mb << 20))
-                except OSError:
-                    if key == "memory.limit_in_bytes":
-                        raise
-        except OSError:
-            os.rmdir(path)
-            raise
-        return path
+        return _make_cgroup(os.path.join(base + own, name), [
+            ("memory.limit_in_bytes", limit_mb << 20), ("memory.memsw.limit_in_bytes", limit_mb << 20)])
 
     @staticmethod
     def _v2(name: str, limit_mb: int):
@@ -592,20 +580,8 @@ class MemoryCap:
         with open(os.path.join(base, "cgroup.subtree_control")) as fh:
             if "memory" not in fh.read().split():
                 return None
-        path = os.path.join(base, name)
-        os.mkdir(path, 0o755)
-        try:
-            for key, value in (("memory.max", limit_mb << 20), ("memory.swap.max", 0)):
-                try:
-                    with open(os.path.join(path, key), "w") as fh:
-                        fh.write(str(value))
-                except OSError:
-                    if key == "memory.max":
-                        raise
-        except OSError:
-            os.rmdir(path)
-            raise
-        return path
+        return _make_cgroup(os.path.join(base, name),
+                            [("memory.max", limit_mb << 20), ("memory.swap.max", 0)])
 
     @staticmethod
     def sweep(parent: str) -> None:
@@ -645,3 +621,21 @@ class MemoryCap:
                     self.path = None
                     return
                 time.sleep(0.02)
+
+
+def _make_cgroup(path: str, settings: list) -> str:
+    """Create the cgroup at ``path`` and write ``settings`` ((file, value), the first one
+    required: the memory cap; the rest, swap, only where the kernel has them)."""
+    os.mkdir(path, 0o755)
+    try:
+        for i, (key, value) in enumerate(settings):
+            try:
+                with open(os.path.join(path, key), "w") as fh:
+                    fh.write(str(value))
+            except OSError:
+                if i == 0:
+                    raise
+    except OSError:
+        os.rmdir(path)
+        raise
+    return path
