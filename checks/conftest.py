@@ -9,7 +9,7 @@ import os
 
 import pytest
 import torch
-from hypothesis import HealthCheck, Phase, given, register_random, settings
+from hypothesis import HealthCheck, Phase, register_random, settings
 
 from gradkit.testing import text
 
@@ -65,20 +65,3 @@ def device(request):
 @pytest.fixture(params=[torch.float32, torch.float64], ids=["float32", "float64"])
 def dtype(request):
     return request.param
-
-
-def pytest_collection_modifyitems(items):
-    """float64 repeats a float32 check on the same kind of draws: what it adds is the
-    dtype contract and precision, which a quarter of the examples show. Its property
-    checks are re-wrapped with fewer examples (same inner test, so the same seed)."""
-    faster = {}
-    for item in items:
-        spec = getattr(item, "callspec", None)
-        handle = getattr(item.obj, "hypothesis", None)
-        if spec is None or handle is None or spec.params.get("dtype") is not torch.float64:
-            continue
-        if item.obj not in faster:
-            fewer = settings(parent=item.obj._hypothesis_internal_use_settings,
-                             max_examples=max(3, settings.default.max_examples // 4))
-            faster[item.obj] = fewer(given(**handle._given_kwargs)(handle.inner_test))
-        item.obj = faster[item.obj]

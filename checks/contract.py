@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.expect import Case
-from gradkit.testing import text
+from gradkit.testing import given, text
 
 
 def per_function(topic: str, names):
@@ -29,10 +28,6 @@ def sample_args(strategy, to_args):
     return lambda device: strategy().map(lambda raw: to_args(raw, torch.float64, device))
 
 
-def few_examples():
-    return settings(max_examples=max(3, settings.default.max_examples // 4))
-
-
 def _run_sample(student, topic, function, samples, device, data, leaves):
     args = data.draw(samples[function](device), label="args")
     case = Case(student, topic, function, *args)
@@ -45,8 +40,7 @@ def untouched_check(topic: str, samples: dict, leaves: dict | None = None):
     leaves = leaves or {}
 
     @per_function(topic, samples)
-    @few_examples()
-    @given(data=st.data())
+    @given(fewer=True, data=st.data())
     def test_inputs_untouched(student, device, function, data):
         """Leaves its input tensors unchanged."""
         case, reply = _run_sample(student, topic, function, samples, device, data, leaves)
@@ -62,8 +56,7 @@ def rule_check(topic: str, samples: dict, fact: str, message: str, misconception
     """A check that the worker's watch named ``fact`` saw nothing during the call;
     ``message`` is the catalog key of what the student reads."""
     @per_function(topic, samples)
-    @few_examples()
-    @given(data=st.data())
+    @given(fewer=True, data=st.data())
     def check(student, device, function, data):
         case, reply = _run_sample(student, topic, function, samples, device, data, {})
         if reply.facts.get(fact):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given
+
 from hypothesis import strategies as st
 
 from checks.contract import sample_args, untouched_check
@@ -12,7 +12,7 @@ from checks.diagnose import FEATURES, Diagnosis, has_zero, matches, raised, size
 from checks.expect import Case, tensor, tensor_problem
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
-from gradkit.testing import text
+from gradkit.testing import given, text
 
 TOPIC = "detach"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given
+
 from hypothesis import strategies as st
 
 from checks import engine_graphs as eg
 from checks.contract import rule_check, untouched_check
 from checks.diagnose import FEATURES, approx, when
 from checks.expect import Case
-from gradkit.testing import describe
+from gradkit.testing import given, describe
 from gradkit.testing import text
 from gradkit.testing import recipes
 

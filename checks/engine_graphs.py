@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from gradkit.describe import number
+from gradkit.testing import describe
 
 BINARY = ("add", "sub", "mul", "div", "matmul")
 UNARY = ("neg", "pow", "exp", "log", "tanh", "sigmoid", "relu", "sum", "mean", "transpose",
@@ -225,7 +225,7 @@ _FORMS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0
 def _values(v) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_values(x) for x in v) + "]"
-    return number(float(v))
+    return describe.number(float(v))
 
 
 def as_code(spec: dict, dtype=torch.float32) -> str:

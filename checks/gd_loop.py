@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from checks.contract import rule_check, sample_args, untouched_check
 from checks.diagnose import FEATURES, matches, raised, size, when
 from checks.expect import case_factory
 from checks.strategies import floats, low_rank_matrices, matrices, vectors
-from gradkit.testing import text
+from gradkit.testing import given, text
 
 TOPIC = "gd_loop"
 

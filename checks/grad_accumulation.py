@@ -6,16 +6,15 @@ import math
 
 import pytest
 import torch
-from hypothesis import example, given
+from hypothesis import example
 from hypothesis import strategies as st
 
-from checks.contract import few_examples
 from checks.diagnose import FEATURES, matches, size, when
 from checks.expect import Case, tensor
 from checks.recipe_strategies import dtype_name, leaf, recipe
 from checks.reference import autograd_grads
 from checks.strategies import matrices, vectors
-from gradkit.testing import text
+from gradkit.testing import given, text
 
 TOPIC = "grad_accumulation"
 
@@ -55,8 +54,7 @@ def test_accumulated_grad_equals_full_batch(student, device, dtype, raw):
 
 
 @pytest.mark.grades(TOPIC, "accumulated_grad")
-@few_examples()
-@given(raw=accumulation_cases())
+@given(fewer=True, raw=accumulation_cases())
 @example(raw=([[1.0], [2.0], [3.0]], [1.0, 0.0, -1.0], [0.5], 1))  # three micro-batches, surely
 def test_accumulated_grad_one_backward_per_micro_batch(student, device, raw):
     """Runs backward once per micro-batch: ceil(m / micro_batch) times."""

@@ -10,15 +10,14 @@ from collections import deque
 
 import pytest
 import torch
-from hypothesis import given
+
 from hypothesis import strategies as st
 
-from checks.contract import few_examples
 from checks.diagnose import matches, raised, when
 from checks.expect import Case, tensor
 from checks.recipe_strategies import branching_graphs, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import matrices, vectors
-from gradkit.testing import text
+from gradkit.testing import given, text
 
 TOPIC = "graph_leaves"
 
@@ -161,8 +160,7 @@ def test_is_leaf_matches_torch(student, device, drawn):
 
 
 @pytest.mark.grades(TOPIC, "is_leaf")
-@few_examples()
-@given(drawn=one_node())
+@given(fewer=True, drawn=one_node())
 def test_is_leaf_does_not_read_is_leaf(student, device, drawn):
     """Works it out from grad_fn, without reading .is_leaf."""
     nodes, i = drawn
@@ -280,8 +278,7 @@ def _expect_leaves(student, graph: dict, out: int, candidates: list[int]):
 
 
 @pytest.mark.grades(TOPIC, "leaves_receiving_grad")
-@few_examples()
-@given(drawn=out_and_candidates())
+@given(fewer=True, drawn=out_and_candidates())
 def test_leaves_receiving_grad_without_backward(student, device, drawn):
     """Finds the answer by walking the graph, without running backward."""
     nodes, out, candidates = drawn

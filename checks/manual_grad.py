@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.contract import rule_check, untouched_check
@@ -12,6 +11,7 @@ from checks.diagnose import FEATURES, approx, has_zero, matches, scaled, size, t
 from checks.expect import case_factory
 from checks.reference import autograd_grads
 from checks.strategies import floats, magnitudes, matrices, vectors
+from gradkit.testing import given
 
 TOPIC = "manual_grad"
 

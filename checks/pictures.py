@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from checks import engine_pictures
 from checks.expect import Case, tensor
 from checks.gd_loop import gd_ref, sgd_ref
 from checks.graph_leaves import NAMES_EXAMPLES, SEEDS_GRAPH, UNUSED_LEAF
@@ -219,23 +220,39 @@ def _at(values, i):
 
 # -- the picture "checks": run only when the report wants pictures, never graded ----------
 
+# function -> (topic, drawer(student, counterexample Case or None)): graphs drawn by checks
+# of their own (the engine's: a gradient on every node).
+OWN_PICTURES = {"backward": ("engine", engine_pictures.backward_pair)}
+
+
 def _picture_params() -> list[tuple[str, str]]:
-    return [(GRAPH_PICTURES[f][0] if f in GRAPH_PICTURES else CURVES[f][0], f)
-            for f in dict.fromkeys([*GRAPH_PICTURES, *CURVES])]
+    topic = {f: GRAPH_PICTURES[f][0] for f in GRAPH_PICTURES} | {
+        f: CURVES[f][0] for f in CURVES} | {f: OWN_PICTURES[f][0] for f in OWN_PICTURES}
+    return [(topic[f], f) for f in dict.fromkeys([*GRAPH_PICTURES, *CURVES, *OWN_PICTURES])]
+
+
+def _graph_drawer(student, function):
+    """``shown -> {"student", "reference", ...}`` for a function with graph pictures."""
+    if function in GRAPH_PICTURES:
+        return lambda shown=None: graph_pair(student, function, shown)
+    if function in OWN_PICTURES:
+        return lambda shown=None: OWN_PICTURES[function][1](student, shown)
+    return None
 
 
 def _draw(student, pictures, topic, function):
     if pictures is None or topic not in pictures.topics:
         return
     found = {}
-    if function in GRAPH_PICTURES:
+    pair = _graph_drawer(student, function)
+    if pair is not None:
         shown = pictures.counterexample(topic, function) if hasattr(pictures, "counterexample") else None
         try:
-            found["graphs"] = graph_pair(student, function, shown)
+            found["graphs"] = pair(shown)
         except Exception:  # a counterexample the reference cannot replay: the worked example
             if shown is None:
                 raise
-            found["graphs"] = graph_pair(student, function)
+            found["graphs"] = pair()
     if function in CURVES:
         found["curves"] = curve_pair(student, function)
     pictures.store(topic, function, found)

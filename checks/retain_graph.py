@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given
+
 from hypothesis import strategies as st
 
-from checks.contract import few_examples
 from checks.diagnose import FEATURES, has_zero, matches, raised, scaled, size, when
 from checks.expect import Case, tensor
 from checks.recipe_strategies import dtype_name, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import floats, matrices, vectors
-from gradkit.testing import text
+from gradkit.testing import given, text
 
 TOPIC = "retain_graph"
 
@@ -162,8 +161,7 @@ def curved_polynomials(draw):
 
 
 @pytest.mark.grades(TOPIC, "second_derivative")
-@few_examples()
-@given(poly=curved_polynomials())
+@given(fewer=True, poly=curved_polynomials())
 def test_second_derivative_uses_autograd(student, device, poly):
     """Obtained with autograd (create_graph=True), not from the formula by hand."""
     coeffs, xs = poly

@@ -132,7 +132,8 @@ def main() -> None:  # pragma: no cover - runs as its own process
                 i18n.set_language(job["lang"])
             result = runner.grade(job["folder"], job.get("topics") or None,
                                   timeout=float(job.get("timeout", 10.0)),
-                                  protect=[os.path.dirname(os.path.abspath(job["out"]))])
+                                  protect=[os.path.dirname(os.path.abspath(job["out"]))],
+                                  fail_fast=bool(job.get("fail_fast")))
             formats.write(result, "json", job["out"], reveal_hidden=True)
             outcome = "graded"
         except runner.GradingError as exc:

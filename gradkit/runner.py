@@ -41,7 +41,8 @@ def resolve_topics(topics) -> list[str]:
 
 def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
           lang: str | None = None, pictures: bool = False, protect=(),
-          budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S) -> GradeResult:
+          budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S,
+          fail_fast: bool = False) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
     when grading itself cannot run; anything the submission does is a result.
 
@@ -52,6 +53,8 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
     (in namespace mode the results folder is simply not in the sandbox).
     ``budget``: seconds of call time the whole run may use (default ``RUN_BUDGET_S``,
     or ``GRADKIT_BUDGET``); ``function_budget``: the same for each function.
+    ``fail_fast``: stop at the first failing check (mutation testing asks only "all
+    marks or not"; the rest of the result is then incomplete).
     Can be called many times in one process: the zygote is made once and reused.
     """
     if lang:
@@ -71,13 +74,13 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
         submission = Submission(folder, factory, scratch, timeout=timeout, run=run,
                                 function_budget=function_budget, run_budget=budget)
         try:
-            raw, drawn = _run_pytest(submission, topics, scratch, pictures)
+            raw, drawn = _run_pytest(submission, topics, scratch, pictures, fail_fast)
         finally:
             submission.close()
             run.close()  # every process of the run is gone before any result exists
         limits = {**run.limits(), "call_timeout_s": timeout, "function_budget_s": function_budget,
                   "run_budget_s": budget}
-    result = _assemble(folder, topics, raw, drawn)
+    result = _assemble(folder, topics, raw, drawn, partial=fail_fast)
     result.flags = list(submission.flags)  # for instructors only (see gradkit.review)
     result.review = review.scan(folder)
     result.environment["isolation"] = {"level": run.level, "limits": limits}
@@ -85,7 +88,8 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
     return result
 
 
-def _run_pytest(submission: Submission, topics: list[str], scratch: str, pictures: bool):
+def _run_pytest(submission: Submission, topics: list[str], scratch: str, pictures: bool,
+                fail_fast: bool = False):
     import pytest
 
     from .plugin import GradingPlugin, Pictures
@@ -106,7 +110,7 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
         # traceback nobody reads (our failures are structured): 80% of a failing run.
         "-q", "--no-header", "--no-summary", "-s", "--tb=no",
         "-o", f"cache_dir={scratch}/pytest-cache",
-    ]
+    ] + (["--exitfirst"] if fail_fast else [])
     with open(os.devnull, "w") as devnull, _quiet(devnull):
         exit_code = pytest.main(args, plugins=[plugin])
     if plugin.collection_errors or exit_code not in (0, 1):
@@ -129,11 +133,16 @@ class _quiet:
         sys.stdout, sys.stderr = self.saved
 
 
-def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict) -> GradeResult:
+def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict,
+              partial: bool = False) -> GradeResult:
+    """``partial``: a fail-fast run, where the functions after the first failure have no
+    checks run (left out of the result) rather than no checks at all (the kit's bug)."""
     functions = []
     for name in topics:
         for fn in catalog.topic(name).functions:
             checks = raw.get((fn.topic, fn.name))
+            if not checks and partial:
+                continue
             if not checks:
                 raise GradingError(i18n.text("run.no_check", function=f"{fn.topic}.{fn.name}"))
             functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks,

@@ -17,6 +17,9 @@ checks noticing. What is here:
 - ``BUDGET``: the shrink budget every call in a property check goes through;
   ``EVIDENCE``: what the checks saw pass and fail, for the diagnoses (gradkit/evidence.py).
 - ``drawing``, ``backward_roots``: graphs as pictures, and the roots a backward ran from.
+- ``given(**strategies, fewer=False)``: hypothesis's ``given`` for a check that may run in
+  float32 and float64: the float64 run draws a quarter of the examples (what it adds is the
+  dtype contract and precision), from the same seed; ``fewer=True`` takes a quarter for both.
 - ``withheld(function)``: what the student bundle puts in place of a reference that is
   the answer (the check is skipped there, saying so).
 - From ``checks/`` itself, loaded on first use (so there is no import cycle): ``Case``,
@@ -34,13 +37,17 @@ says where (see ``keep_hypothesis_files_out_of_the_folder``).
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib
+import inspect
 import os
 import shutil
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
+import hypothesis
 import pytest
+import torch
 
 from gradkit import catalog, describe
 from gradkit.catalog import function
@@ -58,6 +65,34 @@ def withheld(function: str) -> None:
     that would be the answer to ``function`` is replaced by a call to this; the check
     runs when the instructor grades."""
     pytest.skip(text("check.withheld", function=function))
+
+
+def _quarter(examples: int) -> int:
+    return max(3, examples // 4)
+
+
+def given(*, fewer: bool = False, **strategies: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``hypothesis.given`` with a float64 twin of fewer examples (see the module's text).
+
+    Two hypothesis tests wrap the same function, so both derive the same derandomized seed;
+    the one pytest calls dispatches on the ``dtype`` argument. Only public hypothesis API:
+    ``given`` and ``settings``, decided when the check is defined."""
+    def decorate(check: Callable[..., Any]) -> Any:
+        examples = hypothesis.settings.default.max_examples
+        if fewer:
+            examples = _quarter(examples)
+        full = hypothesis.settings(max_examples=examples)(hypothesis.given(**strategies)(check))
+        twin = hypothesis.settings(max_examples=_quarter(examples))(
+            hypothesis.given(**strategies)(check))
+
+        @functools.wraps(full)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return (twin if kwargs.get("dtype") is torch.float64 else full)(*args, **kwargs)
+
+        del run.__wrapped__  # pytest reads the signature given() made (no drawn arguments)
+        run.__signature__ = inspect.signature(full)  # type: ignore[attr-defined]
+        return run
+    return decorate
 
 
 def grades(topic: str, name: str, weight: float = 1.0) -> pytest.MarkDecorator:
@@ -80,7 +115,7 @@ _WHERE = {name: module for module, names in _FROM_CHECKS.items() for name in nam
 
 __all__ = [
     "BUDGET", "EVIDENCE", "STUDENT_ERRORS", "CheckFailure", "backward_roots", "catalog", "describe",
-    "drawing", "function", "grades", "keep_hypothesis_files_out_of_the_folder",
+    "drawing", "function", "given", "grades", "keep_hypothesis_files_out_of_the_folder",
     "known_misconception", "misconception", "recipes", "text", "withheld",
 ] + list(_WHERE)  # and, from checks/, on first use
 

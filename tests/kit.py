@@ -158,13 +158,15 @@ def failed_checks(result: GradeResult, function: str | None = None) -> list:
     return [c for f in result.functions if function in (None, f.function) for c in f.failed]
 
 
-def grade_in_one_fresh_process(folders: list, topics: list[str], lang: str = "en") -> list[GradeResult]:
+def grade_in_one_fresh_process(folders: list, topics: list[str], lang: str = "en",
+                               pictures: bool = False) -> list[GradeResult]:
     """Grade ``folders`` one after the other in one new process, as `--watch` and a batch worker
     do (the zygote made once, reused): this test process has run torch and other gradings."""
     script = ("import json, sys\nfrom gradkit.runner import grade\n"
-              "folders, topics, lang = json.loads(sys.argv[1])\n"
-              "print(json.dumps([grade(f, topics, lang=lang).to_dict() for f in folders]))\n")
+              "folders, topics, lang, pictures = json.loads(sys.argv[1])\n"
+              "print(json.dumps([grade(f, topics, lang=lang, pictures=pictures).to_dict()"
+              " for f in folders]))\n")
     done = subprocess.run([sys.executable, "-c", script, json.dumps([[str(f) for f in folders],
-                                                                      topics, lang])],
+                                                                      topics, lang, pictures])],
                           capture_output=True, text=True, env=cli_env(lang), timeout=600, check=True)
     return [GradeResult.from_dict(d) for d in json.loads(done.stdout.strip().splitlines()[-1])]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+
 from hypothesis import strategies as st
+
+from gradkit.testing import given
 
 from checks.gd_loop import TOPIC, gd_args, gd_cases, gd_ref, make_case
 

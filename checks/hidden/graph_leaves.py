@@ -7,8 +7,10 @@ of every report until grades are published (see gradkit.results.CheckResult.hidd
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+
 from hypothesis import strategies as st
+
+from gradkit.testing import given
 
 from checks.graph_leaves import TOPIC, _expect_names
 from checks.recipe_strategies import branching_graphs, op, recipe

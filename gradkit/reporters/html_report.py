@@ -121,7 +121,9 @@ def _graphs(drawn: dict, lang: str) -> str:
                        f"</figcaption>{body}</figure>")
     caption = (f'<p class="note drawn-for">{html.escape(text("report.drawn_for", lang, call=drawn["call"]))}</p>'
                if drawn.get("call") else "")
-    return caption + '<div class="pair graphs">' + "".join(figures) + "</div>"
+    note = (f'<p class="note marked">{html.escape(drawn["note"])}</p>' if drawn.get("note")
+            else "")
+    return caption + '<div class="pair graphs">' + "".join(figures) + "</div>" + note
 
 
 def _curves(curves: dict, lang: str) -> str:

@@ -180,12 +180,15 @@ def _graph_text(console: Console, fn: FunctionResult, lang: str) -> None:
         tree = side.get("text") or text("report.no_graph", lang)
         console.print(f"      {text(key, lang)}:")
         differs = first_difference(drawn) if who == "student" else None
-        for i, line in enumerate(numbered(tree).splitlines()[:12]):
+        lines = (tree if drawn.get("plain") else numbered(tree)).splitlines()
+        for i, line in enumerate(lines[:12]):
             if i == differs:
                 console.print(f"        [bold red]{escape(line)}[/]  "
                               f"[red]◀ {escape(text('report.first_difference', lang))}[/]")
             else:
                 console.print(f"        [dim]{escape(line)}[/]")
+    if drawn.get("note"):
+        console.print(f"      [red]{escape(drawn['note'])}[/]")
 
 
 def numbered(tree: str) -> str:
@@ -202,7 +205,10 @@ def numbered(tree: str) -> str:
 
 
 def first_difference(drawn: dict) -> int | None:
-    """The line of the student's tree where it first differs from the reference's."""
+    """The line of the student's tree where it first differs from the reference's (or the
+    line the picture itself marks, where the drawer knows better than a text diff)."""
+    if "marked" in drawn:
+        return drawn["marked"]
     mine = ((drawn.get("student") or {}).get("text") or "").splitlines()
     ref = ((drawn.get("reference") or {}).get("text") or "").splitlines()
     if not mine or mine == ref:

@@ -5,6 +5,11 @@ never touched) and runs tests/mutation/judge.py, which grades the mutated topic.
 mutant the checks do not catch is either a gap in the checks or equivalent (it cannot
 change any answer); docs/mutation.md lists the equivalent ones with the reason, and
 they are left out of the kill rate. Usage: python tests/mutation/mutate.py [--examples N]
+
+Speed: cosmic-ray runs the judge once per mutant, and a fresh `gradkit grade` would import
+torch and make its zygote each time. So this script keeps one warm grader process
+(gradkit.batch_workers, as `grade-batch` uses) behind a unix socket; the judge asks it to
+grade the changed topic, stopping at the first failing check (a mutant is killed by one).
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import json
 import os
 import re
 import shutil
+import socketserver
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[2]
@@ -39,6 +46,38 @@ def equivalents() -> set[tuple[str, str, int, int]]:
     return {(m, op, int(occ), int(line)) for m, op, occ, line in rows}
 
 
+class _Judge(socketserver.StreamRequestHandler):
+    """One request per mutant: a JSON line {"folder", "topics"}; answers {"score", "max_score"}
+    ({} when the grading produced no result, which the judge counts as killed)."""
+
+    def handle(self) -> None:
+        from gradkit.batch_workers import GraderProcess
+
+        server = self.server
+        job = json.loads(self.rfile.readline())
+        out = Path(server.work) / "judge-result.json"  # type: ignore[attr-defined]
+        out.unlink(missing_ok=True)
+        grader: GraderProcess = server.grader  # type: ignore[attr-defined]
+        grader.grade(job["folder"], str(out), str(out.with_suffix(".log")),
+                     {"topics": job["topics"], "fail_fast": True}, timeout=600)
+        answer = {}
+        if out.exists():
+            result = json.loads(out.read_text(encoding="utf-8"))
+            answer = {"score": result.get("score"), "max_score": result.get("max_score")}
+        self.wfile.write((json.dumps(answer) + "\n").encode())
+
+
+def judge_server(work: Path, env: dict) -> socketserver.UnixStreamServer:
+    """The warm grader behind a unix socket in ``work``, served from a daemon thread."""
+    from gradkit.batch_workers import GraderProcess
+
+    server = socketserver.UnixStreamServer(str(work / "judge.sock"), _Judge)
+    server.work = str(work)  # type: ignore[attr-defined]
+    server.grader = GraderProcess(env)  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", default=os.environ.get("GRADKIT_EXAMPLES", "20"))
@@ -58,24 +97,31 @@ def main() -> int:
         CONFIG.format(python=sys.executable, excluded=json.dumps(excluded)), encoding="utf-8")
     env = {**os.environ, "GRADKIT_EXAMPLES": str(args.examples),
            "GRADKIT_MUTATE_PRISTINE": str(work / "pristine"), "GRADKIT_SANDBOX_UIDS": "off",
+           "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONPATH": str(copy)}
+    server = judge_server(work, env)
+    env["GRADKIT_MUTATE_JUDGE"] = str(work / "judge.sock")
     bindir = Path(sys.executable).parent
     session = work / "session.sqlite"
-    subprocess.run([bindir / "cosmic-ray", "init", "cosmic-ray.toml", str(session)],
-                   cwd=copy, env=env, check=True)
-    subprocess.run([bindir / "cosmic-ray", "exec", "cosmic-ray.toml", str(session)],
-                   cwd=copy, env=env, check=True)
+    try:
+        subprocess.run([bindir / "cosmic-ray", "init", "cosmic-ray.toml", str(session)],
+                       cwd=copy, env=env, check=True)
+        subprocess.run([bindir / "cosmic-ray", "exec", "cosmic-ray.toml", str(session)],
+                       cwd=copy, env=env, check=True)
+    finally:
+        server.shutdown()
+        server.grader.stop()  # type: ignore[attr-defined]
     return report(session, work)
 
 
 def report(session: Path, work: Path) -> int:
     db = sqlite3.connect(session)
     rows = db.execute("""SELECT m.module_path, m.operator_name, m.occurrence, m.start_pos_row,
-                                r.test_outcome, r.worker_outcome
+                                r.test_outcome, r.worker_outcome, r.output
                          FROM mutation_specs m JOIN work_results r ON m.job_id = r.job_id""").fetchall()
     equivalent = equivalents()
-    killed, survived, skipped = 0, [], 0
-    for module, operator, occurrence, line, test_outcome, worker_outcome in rows:
+    killed, survived, skipped, broken = 0, [], 0, 0
+    for module, operator, occurrence, line, test_outcome, worker_outcome, output in rows:
         module = Path(module).as_posix()
         if not (KIT / "checks" / Path(module).name).exists():
             continue  # a topic without checks (not mutated by a fresh run)
@@ -85,12 +131,14 @@ def report(session: Path, work: Path) -> int:
             survived.append((module, operator, occurrence, line))
         else:
             killed += 1
+            broken += "no result" in (output or "")
     total = killed + len(survived)
     (work / "survivors.json").write_text(json.dumps(survived, indent=1), encoding="utf-8")
     for s in survived:
         print("survived: | `%s` | `%s` | %d | %d |" % s)
     print(f"mutants run: {total + skipped}, equivalent (docs/mutation.md): {skipped}, "
-          f"killed {killed} of {total}: {100.0 * killed / max(total, 1):.1f}%")
+          f"killed {killed} of {total}: {100.0 * killed / max(total, 1):.1f}% "
+          f"({broken} of them by a grading that gave no result: look at those)")
     return 0
 
 
