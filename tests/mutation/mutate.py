@@ -51,7 +51,7 @@ class _Judge(socketserver.StreamRequestHandler):
     ({} when the grading produced no result, which the judge counts as killed)."""
 
     def handle(self) -> None:
-        from gradkit.batch_workers import GraderProcess
+        from gradkit.batch_workers import GraderProcess  # the copy's (see judge_server)
 
         server = self.server
         job = json.loads(self.rfile.readline())
@@ -68,7 +68,10 @@ class _Judge(socketserver.StreamRequestHandler):
 
 
 def judge_server(work: Path, env: dict) -> socketserver.UnixStreamServer:
-    """The warm grader behind a unix socket in ``work``, served from a daemon thread."""
+    """The warm grader behind a unix socket in ``work``, served from a daemon thread. It runs
+    the engine and checks of the copy (``work/kit``), so edits to the working tree while a
+    long run goes on cannot change its verdicts."""
+    sys.path.insert(0, str(work / "kit"))
     from gradkit.batch_workers import GraderProcess
 
     server = socketserver.UnixStreamServer(str(work / "judge.sock"), _Judge)
