@@ -93,13 +93,24 @@ def vjp_diagnoses(spec, g, dtype, device):
     if op == "pow":
         a, k = inputs[0], node["k"]
         wrong = [g * k * a ** k, g * k * a ** (k - 2), g * (k - 1) * a ** (k - 1),
-                 g * (k + 1) * a ** k, g * (k - 1) * a ** (k - 2)]
+                 g * (k + 1) * a ** k, g * (k - 1) * a ** (k - 2), g * a ** (k - 1)]
         found.append(when("pow_off_by_one", lambda got, expected: any(
             approx(got, (w,)) for w in wrong)))
     if op == "tanh":
         y = out
         found.append(when("tanh_derivative_as_tanh", lambda got, expected: any(
             approx(got, (w,)) for w in (g * y, g * (1 - y), g * y * y))))
+    if op == "sigmoid":
+        x = inputs[0]
+        found.append(when("sigmoid_derivative_from_input", lambda got, expected: approx(
+            got, (g * x * (1 - x),))))
+    if op == "mean":
+        n = inputs[0].numel()
+        wrong_counts = [d for d in {1, *inputs[0].shape} if d != n]
+        found.append(when("mean_grad_not_divided", lambda got, expected: any(
+            approx(got, (expected[0] * (n / d),)) for d in wrong_counts)))
+    if op in ("sub", "div"):
+        found.append(when("vjp_sign_dropped", _one_negated))
     if op == "relu":
         found.append(when("relu_grad_at_zero", lambda got, expected: approx(
             got, (g * (inputs[0] >= 0).to(g.dtype),))))
@@ -107,6 +118,15 @@ def vjp_diagnoses(spec, g, dtype, device):
         found.append(when("grad_through_detach", lambda got, expected: isinstance(
             got, (tuple, list)) and len(got) == 1 and isinstance(got[0], torch.Tensor)))
     return found
+
+
+def _one_negated(got, expected):
+    """One input's gradient is the negative of the right one, the others right."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+        return False
+    flipped = [isinstance(gg, torch.Tensor) and bool(e.abs().max() > 0) and approx(gg, -e)
+               for gg, e in zip(got, expected)]
+    return any(flipped) and all(f or approx(gg, e) for f, gg, e in zip(flipped, got, expected))
 
 
 def _unreduced(got, expected, out):
@@ -271,10 +291,33 @@ def backward_diagnoses(spec, dtype, device):
     def overwritten_paths():
         return _path_engine(spec, dtype, device)
 
+    def from_ones():
+        root = eg.build(spec, dtype, device)[spec["root"]]
+        return eg.torch_backward({**spec, "grad_root": torch.ones_like(root).tolist()},
+                                 dtype, device)
+
     return [when("zeros_instead_of_none", _zeros_for_none),
             when("grad_through_detach", lambda got, expected: approx(got, through_detach())),
             when("shared_grad_overwritten", lambda got, expected: approx(got, overwritten())
-                 or approx(got, overwritten_paths()))]
+                 or approx(got, overwritten_paths())),
+            when("grad_root_ignored", lambda got, expected: spec["grad_root"] is not None
+                 and approx(got, from_ones())),
+            when("walk_not_topological", lambda got, expected: any(
+                approx(got, eg.wrong_engine(spec, dtype, device, order=order))
+                for order in eg.WRONG_ORDERS)),
+            when("nonleaf_grads_returned", lambda got, expected: _inner_grads_returned(
+                got, expected, spec))]
+
+
+def _inner_grads_returned(got, expected, spec):
+    """Tensors where an inner node's entry should be None, every leaf's entry right."""
+    if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+        return False
+    inner = [i for i, n in enumerate(spec["nodes"]) if n["op"] != "leaf"]
+    leaves = [i for i, n in enumerate(spec["nodes"]) if n["op"] == "leaf"]
+    return (any(isinstance(got[i], torch.Tensor) for i in inner)
+            and all((got[i] is None and expected[i] is None) or approx(got[i], expected[i])
+                    for i in leaves))
 
 
 def _zeros_for_none(got, expected):
@@ -402,6 +445,20 @@ def test_numerical_grad_is_central(student, device, raw):
     case.expect_tensor(got, expected, "df/dx", scale=ATOL / 1e-10)
 
 
+@pytest.mark.grades(TOPIC, "numerical_grad")
+@given(fewer=True, raw=function_specs())
+def test_numerical_grad_leaves_x_untouched(student, device, raw):
+    """x is as it was after the call: each perturbation made on a copy, or undone exactly
+    (the shared rule check cannot send an f, so numerical_grad has this one of its own)."""
+    spec, x_list = raw
+    x = torch.tensor(x_list, dtype=torch.float64, device=device)
+    case = Case(student, TOPIC, "numerical_grad", None, x, EPS)
+    case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
+    case.shown = dict(case.inputs)
+    if 1 in case.run(functions={0: spec}).mutated:
+        case.fail(text("rule.numerical_grad_mutated"), misconception="input_mutated")
+
+
 # -- the topic's rule: no autograd in vjp, topo_order, backward -----------------------------
 
 def _vjp_sample(device):
@@ -442,7 +499,10 @@ FEATURES.declare(TOPIC, {
                                        "has_detach": any(n["op"] == "detach" for n in nodes)},
     "backward": lambda nodes, root, g: {"shared_node": _has_shared(nodes),
                                         "has_detach": any(n["op"] == "detach" for n in nodes),
-                                        "unused_leaf": len(reachable(nodes, root)) < len(nodes)},
+                                        "unused_leaf": len(reachable(nodes, root)) < len(nodes),
+                                        "grad_root_given": g is not None,
+                                        **{"op_" + n["op"]: True for n in nodes
+                                           if n["op"] not in ("leaf", "detach")}},
 })
 
 

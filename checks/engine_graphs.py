@@ -303,10 +303,33 @@ def _order(spec: dict) -> list[int]:
     return order[::-1]
 
 
-def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool = False) -> list:
+# Walks that are not topological: a node's vjp may run before all its users sent gradients.
+WRONG_ORDERS = ("index", "bfs", "preorder")
+
+
+def _wrong_order(spec: dict, kind: str) -> list[int]:
+    """The reachable grad-requiring nodes in increasing index order, breadth-first from the
+    root (each node when first discovered), or depth-first pre-order."""
+    nodes, flags = spec["nodes"], requires_grad(spec["nodes"])
+
+    def inputs(i):
+        return [] if nodes[i]["op"] == "detach" else [j for j in nodes[i].get("inputs", [])
+                                                       if flags[j]]
+    seen, order, todo = {spec["root"]}, [], [spec["root"]]
+    while todo:
+        i = todo.pop(0) if kind == "bfs" else todo.pop()
+        order.append(i)
+        fresh = [j for j in dict.fromkeys(inputs(i)) if j not in seen]
+        seen.update(fresh)
+        todo.extend(fresh if kind == "bfs" else reversed(fresh))
+    return sorted(order) if kind == "index" else order
+
+
+def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool = False,
+                 order: str | None = None) -> list:
     """``accumulate=False``: a shared node's gradient overwritten (the last one wins) in
     a topological walk; ``paths=True``: a recursive walk along every path that assigns
-    at the leaves (the last path wins)."""
+    at the leaves (the last path wins); ``order``: a walk in one of WRONG_ORDERS."""
     nodes, flags = spec["nodes"], requires_grad(spec["nodes"])
     values = build(spec, dtype, device)
     root = spec["root"]
@@ -326,7 +349,7 @@ def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool
         go(root, g0)
     else:
         grads[root] = g0
-        for i in _order(spec):
+        for i in (_order(spec) if order is None else _wrong_order(spec, order)):
             node = nodes[i]
             if node["op"] == "leaf" or i not in grads:
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from hypothesis import example
 from hypothesis import strategies as st
 
 from checks.diagnose import FEATURES, has_zero, matches, raised, scaled, size, when
@@ -141,6 +142,9 @@ def polynomials(draw):
 
 @pytest.mark.grades(TOPIC, "second_derivative", weight=2)
 @given(poly=polynomials())
+# Degree 5 surely, in both dtypes: a finite difference of p' is exact up to degree 3 and
+# within float32's tolerance beyond; float64 (whose twin draws few examples) shows it.
+@example(poly=([0.5, -1.0, 2.0, 0.25, 1.5, -0.75], [0.0, 1.5, -2.0, 0.3]))
 def test_second_derivative_matches_analytic(student, device, dtype, poly):
     """p''(x) elementwise for degrees 0 to 5, x = 0 included."""
     coeffs, xs = poly

@@ -21,10 +21,17 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import catalog, review
 from .reporters import formats
 from .results import GradeResult
+
+if TYPE_CHECKING:
+    from .batch_workers import GraderProcess
+
+    # ``done(student, outcome)``: told of each submission as it is recorded
+    Done = Callable[[str, str], object]
 
 MAX_UNPACKED_BYTES = 100 << 20
 MAX_MEMBERS = 2000
@@ -40,7 +47,7 @@ class FunctionSummary:
     function: str
     max_score: float
     scores: list[float] = field(default_factory=list)
-    misconceptions: Counter = field(default_factory=Counter)
+    misconceptions: Counter[str] = field(default_factory=Counter)
 
     @property
     def pass_rate(self) -> float:
@@ -84,8 +91,8 @@ def unpack(zip_path: Path, into: Path) -> Path:
     return into
 
 
-def grade_one(student: str, source: Path, out: Path, grader, options: dict,
-              force: bool = False, stopping=None) -> str | None:
+def grade_one(student: str, source: Path, out: Path, grader: GraderProcess, options: dict[str, Any],
+              force: bool = False, stopping: threading.Event | None = None) -> str | None:
     """Grade one submission into ``out`` on the warm ``grader`` (a
     ``batch_workers.GraderProcess``); returns "graded", "kept" or "failed", or None when
     the batch was interrupted while this one was being graded (nothing is recorded).
@@ -143,7 +150,8 @@ class BatchReport:
 
 
 def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool = False,
-        options: dict | None = None, on_done=None, scheduler: str | None = None) -> BatchReport:
+        options: dict[str, Any] | None = None, on_done: Done | None = None,
+        scheduler: str | None = None) -> BatchReport:
     """Grade every submission in ``folder`` on ``jobs`` warm grader processes (or on the
     Dask cluster at ``scheduler``); write the CSV and ``out_dir/summary.json``.
 
@@ -157,7 +165,7 @@ def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool 
     outcomes: dict[str, str] = {}
     interrupted = False
 
-    def done(student, outcome):
+    def done(student: str, outcome: str) -> None:
         outcomes[student] = outcome
         if on_done:
             on_done(student, outcome)
@@ -188,8 +196,8 @@ def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool 
     return BatchReport(results, outcomes, interrupted, [s for s in todo if s not in results])
 
 
-def _grade_locally(todo: dict[str, Path], out_dir: Path, options: dict, force: bool,
-                   jobs: int, done) -> None:
+def _grade_locally(todo: dict[str, Path], out_dir: Path, options: dict[str, Any], force: bool,
+                   jobs: int, done: Done) -> None:
     """``jobs`` threads, each feeding one warm grader process from a shared queue."""
     from .batch_workers import GraderProcess
 
@@ -198,7 +206,7 @@ def _grade_locally(todo: dict[str, Path], out_dir: Path, options: dict, force: b
     stopping = threading.Event()
     graders = [GraderProcess() for _ in range(max(1, min(jobs, len(queue) or 1)))]
 
-    def feed(grader):
+    def feed(grader: GraderProcess) -> None:
         try:
             while not stopping.is_set():
                 with lock:
@@ -228,13 +236,13 @@ def _grade_locally(todo: dict[str, Path], out_dir: Path, options: dict, force: b
         raise
 
 
-def full_max(topics=None) -> float:
+def full_max(topics: Iterable[str] | None = None) -> float:
     """The points of every function of ``topics`` (default: all): an ungraded row's max."""
     names = set(topics or catalog.TOPIC_NAMES)
     return round(sum(fn.points for fn in catalog.all_functions() if fn.topic in names), 2)
 
 
-def write_csv(results: dict[str, GradeResult], path: Path, topics=None) -> None:
+def write_csv(results: dict[str, GradeResult], path: Path, topics: Iterable[str] | None = None) -> None:
     """One row per student. A submission that could not be graded scores 0 out of the
     full max (the points of every graded function), never 0 / 0."""
     graded = {(f.topic, f.function) for r in results.values() for f in r.functions}
@@ -257,16 +265,16 @@ def write_csv(results: dict[str, GradeResult], path: Path, topics=None) -> None:
                              " | ".join(result.notes), review.column(result)])
 
 
-def summarise(results: dict[str, GradeResult], topics=None) -> list[FunctionSummary]:
+def summarise(results: dict[str, GradeResult], topics: Iterable[str] | None = None) -> list[FunctionSummary]:
     """Per function: scores and misconceptions; an ungraded submission counts 0 everywhere."""
     table: dict[tuple[str, str], FunctionSummary] = {}
     names = set(topics or catalog.TOPIC_NAMES)
     for result in results.values():
         if not result.functions:
-            for fn in catalog.all_functions():
-                if fn.topic in names:
-                    table.setdefault((fn.topic, fn.name), FunctionSummary(
-                        fn.topic, fn.name, fn.points)).scores.append(0.0)
+            for spec in catalog.all_functions():
+                if spec.topic in names:
+                    table.setdefault((spec.topic, spec.name), FunctionSummary(
+                        spec.topic, spec.name, spec.points)).scores.append(0.0)
             continue
         for fn in result.functions:
             row = table.setdefault((fn.topic, fn.function),

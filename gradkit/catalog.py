@@ -128,8 +128,9 @@ RULE_CHECK_EXEMPT: dict[str, str] = {
     "grads_without_zeroing": "its contract is to fill x.grad, never zeroing",
     "zero_grad": "its contract is to change the parameters' .grad in place",
     "stop_gradient_grads": "its contract is to fill a.grad",
-    "numerical_grad": "takes a function f, which only its own check can send (the shared rule "
-                      "checks send plain values)",
+    "numerical_grad": "takes a function f, which only its own checks can send (the shared rule "
+                      "checks send plain values): numerical_grad_leaves_x_untouched is its "
+                      "inputs-untouched rule",
 }
 
 
@@ -148,6 +149,7 @@ class Rule:
 
 RULES: dict[str, Rule] = {r.check: r for r in (
     Rule("inputs_untouched", 0.5),
+    Rule("numerical_grad_leaves_x_untouched", 0.5),
     Rule("no_autograd", 0.0),
     Rule("no_torch_optim", 0.0),
     Rule("is_leaf_does_not_read_is_leaf", 0.0),

@@ -6,14 +6,18 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import catalog, i18n
 from .reporters.formats import FORMATS
 
+if TYPE_CHECKING:
+    from .results import GradeResult
+
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_GRADING_ERROR = 0, 1, 2
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if getattr(args, "budget", None):  # read by runner.grade, here and in batch workers
@@ -92,16 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check(args) -> int:
+def _check(args: argparse.Namespace) -> int:
     from . import rerun
 
     if not args.watch:
         return _check_once(args)[0]
     # Warm: this process keeps torch, the checks and its zygote; a save to <topic>.py
     # grades that topic again and merges it into the last report.
-    state = {"code": EXIT_OK, "result": None, "saved": None}
+    state: dict[str, Any] = {"code": EXIT_OK, "result": None, "saved": None}
 
-    def once(topics):
+    def once(topics: list[str] | None) -> None:
         code, result = _check_once(args, topics, state["result"])
         state["code"] = code
         state["result"] = result or state["result"]
@@ -109,7 +113,7 @@ def _check(args) -> int:
             print(i18n.text("watch.regraded", topics=", ".join(topics),
                             seconds=f"{time.monotonic() - state['saved']:.2f}"), flush=True)
 
-    def announce(files):
+    def announce(files: list[str]) -> None:
         # From the save itself (the newest file's modification time), not from noticing it.
         stamps = [os.stat(f).st_mtime for f in files if os.path.exists(f)]
         state["saved"] = time.monotonic() - max(0.0, time.time() - max(stamps, default=time.time()))
@@ -127,7 +131,8 @@ def _check(args) -> int:
     return state["code"]
 
 
-def _check_once(args, topics=None, previous=None):
+def _check_once(args: argparse.Namespace, topics: list[str] | None = None,
+                previous: GradeResult | None = None) -> tuple[int, GradeResult | None]:
     """Grade (``topics``: only those, merged into ``previous``), report; (exit code, result)."""
     from . import progress, render, rerun
     from .reporters import html_report, terminal
@@ -150,7 +155,7 @@ def _check_once(args, topics=None, previous=None):
     return (EXIT_OK if shown.all_passed else EXIT_FAILED_CHECKS), result
 
 
-def _grade(args) -> int:
+def _grade(args: argparse.Namespace) -> int:
     from .reporters import formats, html_report
     from .runner import GradingError, grade
 
@@ -175,7 +180,7 @@ def _grade(args) -> int:
     return EXIT_OK
 
 
-def _grade_batch(args) -> int:
+def _grade_batch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rich.console import Console
@@ -239,7 +244,7 @@ def _grade_batch(args) -> int:
     return EXIT_OK
 
 
-def _hint(args) -> int:
+def _hint(args: argparse.Namespace) -> int:
     from . import progress
 
     try:
@@ -273,7 +278,7 @@ def _unknown_function(name: str) -> str:
     return i18n.text("hint.unknown", function=name)
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     from . import progress
 
     scores = progress.scores(getattr(args, "target", None))

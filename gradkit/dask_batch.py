@@ -21,15 +21,19 @@ import tempfile
 import threading
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import batch
 from .reporters import formats, json_report
 
-_GRADERS: dict[int, object] = {}
+if TYPE_CHECKING:
+    from .batch_workers import GraderProcess
+
+_GRADERS: dict[int, GraderProcess] = {}
 _GRADERS_LOCK = threading.Lock()
 
 
-def _grader():
+def _grader() -> GraderProcess:
     """This Dask worker thread's warm grader process."""
     from .batch_workers import GraderProcess
 
@@ -56,7 +60,7 @@ def pack(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def grade_task(student: str, payload: bytes, options: dict) -> tuple[str, str | None, str]:
+def grade_task(student: str, payload: bytes, options: dict[str, Any]) -> tuple[str, str | None, str]:
     """Runs on a Dask worker: grade one submission. Returns (outcome, results file text or
     None, the grading's log when it broke)."""
     with tempfile.TemporaryDirectory(prefix="gradkit-dask-") as tmp:
@@ -71,8 +75,8 @@ def grade_task(student: str, payload: bytes, options: dict) -> tuple[str, str | 
     return outcome, result, trace
 
 
-def grade_all(scheduler: str, todo: dict[str, Path], out_dir: Path, options: dict,
-              force: bool, done) -> None:
+def grade_all(scheduler: str, todo: dict[str, Path], out_dir: Path, options: dict[str, Any],
+              force: bool, done: batch.Done) -> None:
     """Grade ``todo`` on the cluster at ``scheduler``; ``done(student, outcome)`` for each."""
     from distributed import Client, as_completed
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 MAX_ELEMENTS = 24
@@ -11,7 +13,7 @@ class Code(str):
     """Text shown as it is (code that builds a graph, a node's name), never quoted."""
 
 
-def number(x) -> str:
+def number(x: float) -> str:
     if isinstance(x, int):
         return str(x)
     text = f"{x:.6g}"
@@ -37,13 +39,13 @@ def tensor(t: torch.Tensor) -> str:
     return f"{body} ({', '.join(extra)})"
 
 
-def _nested(values) -> str:
+def _nested(values: Any) -> str:
     if isinstance(values, list):
         return "[" + ", ".join(_nested(v) for v in values) + "]"
     return number(values) if isinstance(values, float) else str(values)
 
 
-def value(v) -> str:
+def value(v: Any) -> str:
     if isinstance(v, Code):
         return str(v)
     if isinstance(v, torch.Tensor):
@@ -59,11 +61,11 @@ def value(v) -> str:
     return str(v)
 
 
-def inputs(named: dict | None) -> dict | None:
+def inputs(named: dict[str, Any] | None) -> dict[str, str] | None:
     if named is None:
         return None
     return {k: value(v) for k, v in named.items()}
 
 
-def call(function: str, named: dict) -> str:
+def call(function: str, named: dict[str, Any]) -> str:
     return f"{function}(" + ", ".join(f"{k}={value(v)}" for k, v in named.items()) + ")"

@@ -11,11 +11,13 @@ features that separate the passing examples from the failing ones are reported.
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 
 class Example:
     __slots__ = ("features", "failed", "ran", "examined", "matched")
 
-    def __init__(self, features: dict):
+    def __init__(self, features: dict[str, Any]) -> None:
         self.features = dict(features)
         self.failed = False
         self.ran = False
@@ -24,13 +26,13 @@ class Example:
 
 
 class Evidence:
-    def __init__(self):
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.examples: dict[str, Example] = {}
 
-    def seen(self, key: str, features: dict) -> None:
+    def seen(self, key: str, features: dict[str, Any]) -> None:
         if key not in self.examples:
             self.examples[key] = Example(features)
 
@@ -38,7 +40,7 @@ class Evidence:
         if key in self.examples:
             self.examples[key].ran = True
 
-    def failed(self, key: str, examined=(), matched=()) -> None:
+    def failed(self, key: str, examined: Iterable[str] = (), matched: Iterable[str] = ()) -> None:
         example = self.examples.setdefault(key, Example({}))
         example.failed = example.ran = True
         example.examined |= set(examined)
@@ -56,14 +58,14 @@ class Evidence:
 EVIDENCE = Evidence()
 
 
-def verified(candidates, failing: list[Example]) -> list[str]:
+def verified(candidates: Iterable[str], failing: list[Example]) -> list[str]:
     """The ids among ``candidates`` (those that explain the counterexample, in order)
     that also explain every failing example they were tried on."""
     return [mid for mid in candidates
             if all(mid in e.matched for e in failing if mid in e.examined)]
 
 
-def profile(passing: list[Example], failing: list[Example]) -> dict | None:
+def profile(passing: list[Example], failing: list[Example]) -> dict[str, Any] | None:
     """The feature that sets the failing examples apart: every failing example has it
     one way (``wrong_when``), and every example that has it the other way passed.
     Among such features, the one under which the largest share of examples failed.

@@ -12,6 +12,7 @@ import functools
 import locale
 import os
 import sys
+from typing import Any
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -26,20 +27,20 @@ _current = "en"
 
 
 @functools.cache
-def _load(name: str) -> dict:
+def _load(name: str) -> dict[str, Any]:
     with open(TEXTS / f"{name}.toml", "rb") as fh:
         return tomllib.load(fh)
 
 
-def messages() -> dict:
+def messages() -> dict[str, Any]:
     return _load("messages")
 
 
-def misconceptions() -> dict:
+def misconceptions() -> dict[str, Any]:
     return _load("misconceptions")
 
 
-def all_hints() -> dict:
+def all_hints() -> dict[str, Any]:
     return _load("hints")
 
 

@@ -8,6 +8,8 @@ failure the check raised, never pytest's or hypothesis's printed output.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Generator, Iterable
+
 import pytest
 
 from . import catalog, describe
@@ -18,18 +20,23 @@ from .shrink_budget import BUDGET
 from .i18n import text
 from .verdicts import STUDENT_ERRORS, CheckFailure
 
+if TYPE_CHECKING:
+    from .untrusted.sandbox import Submission
+
 
 class Pictures:
     """What the picture tests drew, by (topic, function), for the graded topics only."""
 
-    def __init__(self, topics):
-        self.topics = set(topics)
-        self.found: dict[tuple[str, str], dict] = {}
+    plugin: GradingPlugin  # set by the GradingPlugin it is handed to
 
-    def store(self, topic: str, function: str, found: dict) -> None:
+    def __init__(self, topics: Iterable[str]) -> None:
+        self.topics = set(topics)
+        self.found: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def store(self, topic: str, function: str, found: dict[str, Any]) -> None:
         self.found[(topic, function)] = found
 
-    def counterexample(self, topic: str, function: str):
+    def counterexample(self, topic: str, function: str) -> object | None:
         """The Case of the counterexample the report shows for this function (the first
         failed check a named mistake explains, else the first failed one), or None."""
         plugin = getattr(self, "plugin", None)
@@ -39,7 +46,7 @@ class Pictures:
 class GradingPlugin:
     name = "gradkit-grading"
 
-    def __init__(self, submission, pictures: Pictures | None = None):
+    def __init__(self, submission: Submission, pictures: Pictures | None = None) -> None:
         self.submission = submission
         self.pictures = pictures
         self.results: dict[tuple[str, str], list[CheckResult]] = {}
@@ -50,47 +57,49 @@ class GradingPlugin:
             pictures.plugin = self
         # Diagnoses are named at the end, once every check of a function has run: an id is
         # kept only if it explains every failing example of the function it was tried on.
-        self._failing: dict[tuple[str, str], list] = {}
-        self._pending: list[tuple[tuple[str, str], CheckResult, object, dict | None]] = []
+        self._failing: dict[tuple[str, str], list[evidence.Example]] = {}
+        self._pending: list[tuple[tuple[str, str], CheckResult, BaseException | None,
+                                  dict[str, Any] | None]] = []
 
     @pytest.fixture(scope="session")
-    def student(self):
+    def student(self) -> Submission:
         return self.submission
 
     @pytest.fixture(scope="session", name="pictures")
-    def pictures_fixture(self):
+    def pictures_fixture(self) -> Pictures | None:
         return self.pictures
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
         BUDGET.reset()  # each check: its own shrink budget and outcome cache
         EVIDENCE.reset()  # and its own examples
         self._printed_before = self._printed()
 
-    def pytest_runtest_teardown(self, item):
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         BUDGET.reset()  # a spent budget must not cut short any later hypothesis run
 
-    def pytest_configure(self, config):
+    def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grades(topic, function): the function a check grades")
 
-    def pytest_collectreport(self, report):
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self._record(item, report, call)
 
-    def _record(self, item, report, call):
+    def _record(self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
         marker = item.get_closest_marker("grades")
         if marker is None:
             return
         topic, function = marker.args
         catalog.function(topic, function)  # a check for an unknown function is a kit bug
-        base = item.originalname.removeprefix("test_")
+        base = item.originalname.removeprefix("test_")  # type: ignore[attr-defined]  # a pytest.Function
         params = f"[{item.callspec.id}]" if hasattr(item, "callspec") else ""
         hidden = item.path.parent.name == "hidden"  # checks/hidden/<topic>.py
         result = CheckResult(name=base + params, outcome=PASSED,
@@ -123,7 +132,7 @@ class GradingPlugin:
         except Exception:  # the worker is gone: nothing to show
             return (0, "")
 
-    def counterexample(self, topic: str, function: str):
+    def counterexample(self, topic: str, function: str) -> object | None:
         self.settle()
         # Never a hidden check's counterexample: its details wait until grades are published.
         failed = [c for c in self.results.get((topic, function), [])
@@ -132,7 +141,7 @@ class GradingPlugin:
         # (the same choice as gradkit.reporters.terminal.shown_check, hidden checks left out)
         return self._cases.get(id(shown)) if shown is not None else None
 
-    def pytest_sessionfinish(self, session):
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.settle()
 
     def settle(self) -> None:
@@ -178,14 +187,14 @@ def clean_output(raw: str) -> str:
     return text_[-OUTPUT_SHOWN:]
 
 
-def _skip_reason(report) -> str:
+def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
     return "skipped"
 
 
-def _explain(result: CheckResult, exc: BaseException | None):
+def _explain(result: CheckResult, exc: BaseException | None) -> BaseException | None:
     """Fill a failed check's message from the structured exception it raised (returned)."""
     exc = _unwrap(exc)
     if isinstance(exc, CheckFailure):
@@ -208,7 +217,7 @@ def _explain(result: CheckResult, exc: BaseException | None):
     return exc
 
 
-def _unwrap(exc):
+def _unwrap(exc: BaseException | None) -> BaseException | None:
     """Find our own failure inside hypothesis's wrappers (flaky, groups)."""
     current = exc
     for _ in range(10):

@@ -6,18 +6,22 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .results import GradeResult
 
 STATE = Path(".gradkit")
 
 
-def _read(name: str) -> dict:
+def _read(name: str) -> dict[str, Any]:
     try:
         return json.loads((STATE / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
 
-def _write(name: str, data: dict) -> None:
+def _write(name: str, data: dict[str, Any]) -> None:
     try:
         STATE.mkdir(exist_ok=True)
         tmp = STATE / f"{name}.tmp"
@@ -31,18 +35,19 @@ def _target_key(target: str | None) -> str:
     return os.path.realpath(target or "exercises")
 
 
-def save_scores(result, target: str | None = None) -> None:
+def save_scores(result: GradeResult, target: str | None = None) -> None:
     """Remember each function's score from a `gradkit check` run of ``target`` (merged with
     earlier runs of the same folder; each graded folder has its own progress)."""
     data = _read("scores.json")
-    by_target = data.get("targets") if isinstance(data.get("targets"), dict) else {}
+    stored = data.get("targets")
+    by_target: dict[str, Any] = stored if isinstance(stored, dict) else {}
     scores = by_target.setdefault(_target_key(target), {})
     for fn in result.functions:
         scores[f"{fn.topic}.{fn.function}"] = [fn.score, fn.max_score]
     _write("scores.json", {"targets": by_target})
 
 
-def scores(target: str | None = None) -> dict:
+def scores(target: str | None = None) -> dict[str, Any]:
     """The scores last seen for ``target`` (default: exercises)."""
     data = _read("scores.json")
     by_target = data.get("targets")

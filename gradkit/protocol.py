@@ -31,11 +31,12 @@ every value it reads (types, sizes) where it reads it.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal, TypedDict, Union
 
-try:  # Python 3.11+
+if sys.version_info >= (3, 11):  # a version check, which mypy follows (a try/except it does not)
     from typing import NotRequired
-except ImportError:  # Python 3.10
+else:  # Python 3.10
     from typing_extensions import NotRequired
 
 # A recipe node reference: one node index, or a list of them (``recipes.pick``).
@@ -63,6 +64,7 @@ class CallRequest(TypedDict):
     vjp: NotRequired[VjpProbe]
     draw: NotRequired[bool]
     names: NotRequired[list[str]]  # the parameters' names, for the drawing
+    functions: NotRequired[dict[str, dict[str, Any]]]  # argument index (as a string) -> recipes.function spec
 
 
 Request = Union[CallRequest, PingRequest]
@@ -96,6 +98,9 @@ class Facts(TypedDict):
     arg_grads: dict[str, GradFacts]
     vjp: NotRequired[VjpFacts]
     drawing: NotRequired[Drawing]
+    inputs_after: list[Any]     # each argument after the call (tensor or None), for integrity.screen
+    audit: NotRequired[list[dict[str, Any]]]  # integrity.AuditLog events while it ran (added by serve)
+    tampered: NotRequired[list[str]]  # what of the harness the call replaced (added by serve)
 
 
 class ErrorWhere(TypedDict):
@@ -116,9 +121,15 @@ class OkReply(TypedDict):
     facts: NotRequired[Facts]
 
 
+class IntegrityFacts(TypedDict):
+    audit: list[dict[str, Any]]
+    tampered: list[str]
+
+
 class ErrorReply(TypedDict):
     ok: Literal[False]
     error: ErrorInfo
+    facts: NotRequired[IntegrityFacts]  # serve adds audit and tampered to every reply
 
 
 Reply = Union[OkReply, ErrorReply]

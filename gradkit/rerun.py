@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Callable
 
 from . import catalog
 from .results import GradeResult
@@ -18,8 +19,8 @@ from .results import GradeResult
 POLL_S = 0.1
 
 
-def snapshot(folder: str) -> dict[str, float]:
-    """The modification time of every .py file under ``folder``."""
+def snapshot(folder: str) -> dict[str, tuple[int, int]]:
+    """The modification time (and size) of every .py file under ``folder``."""
     stamps = {}
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith((".", "__"))]
@@ -34,7 +35,7 @@ def snapshot(folder: str) -> dict[str, float]:
     return stamps
 
 
-def changed(before: dict, after: dict) -> list[str]:
+def changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
     return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
@@ -65,7 +66,8 @@ def merge(previous: GradeResult | None, fresh: GradeResult, topics: list[str]) -
                        language=fresh.language)
 
 
-def watch(folder: str, grade_once, announce, rounds: int | None = None,
+def watch(folder: str, grade_once: Callable[[list[str] | None], object],
+          announce: Callable[[list[str]], object], rounds: int | None = None,
           topics: list[str] | None = None) -> None:
     """Call ``grade_once(None)`` now, then ``grade_once(topics_changed)`` after every change
     under ``folder``, until Ctrl-C (or ``rounds`` gradings, for tests); ``announce(files)``

@@ -7,6 +7,7 @@ reinterpret them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -19,7 +20,7 @@ class CheckResult:
     check: str = ""  # the check's id without its parameters, e.g. "manual_grad::matches_autograd"
     weight: float = 1.0
     call: str | None = None  # the smallest failing call, in plain words
-    inputs: dict | None = None
+    inputs: dict[str, str] | None = None
     expected: str | None = None
     got: str | None = None
     misconception: str | None = None
@@ -27,10 +28,10 @@ class CheckResult:
     duration_s: float = 0.0
     hidden: bool = False  # from checks/hidden/: its details wait until grades are published
     # A tuple answer diagnosed component by component: [[name, right?, relation, factor]].
-    parts: list | None = None
+    parts: list[list[Any]] | None = None
     # When no named mistake fits: the input feature that separates the passing examples
     # from the failing ones, {"feature", "wrong_when", "passed", "failed"} (gradkit.evidence).
-    profile: dict | None = None
+    profile: dict[str, Any] | None = None
     # What the student's code printed while this check ran (capped, control characters out).
     output: str | None = None
 
@@ -59,9 +60,9 @@ class FunctionResult:
     checks: list[CheckResult] = field(default_factory=list)
     # Drawn for the reports when asked: {"graphs": {"student": d, "reference": d}} with
     # d = {"text", "dot", "nodes"}, and/or {"curves": {"losses", "paths", "parted_at"}}.
-    pictures: dict | None = None
+    pictures: dict[str, Any] | None = None
 
-    def _parts(self) -> dict:
+    def _parts(self) -> dict[str, Any]:
         """The scoring policy (catalog: RULES, HIDDEN_SHARE, QUANTUM), computed once here:
         every reporter reads ``score``, ``split()``, ``gated_by`` and ``regrade``."""
         from . import catalog
@@ -130,14 +131,14 @@ class GradeResult:
     submission: str
     functions: list[FunctionResult]
     notes: list[str] = field(default_factory=list)
-    environment: dict = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
     execution_time_s: float = 0.0
     language: str = "en"  # the language its messages were written in
     # For instructors only (the JSON, the batch CSV and summary; never a student's view):
     # what the worker's integrity watch saw (gradkit.untrusted.integrity) and what the
     # static scan of the source found (gradkit.review). Flags, not verdicts.
-    flags: list = field(default_factory=list)
-    review: list = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    review: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -166,7 +167,7 @@ class GradeResult:
                 return fn
         raise KeyError(f"{topic}.{name}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -195,7 +196,7 @@ class GradeResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "GradeResult":
+    def from_dict(cls, data: dict[str, Any]) -> "GradeResult":
         functions = []
         for f in data["functions"]:
             checks = []
@@ -224,7 +225,7 @@ def _quantize(x: float, most: float) -> float:
     return max(0.0, min(q, most))
 
 
-def _earned(checks: list, most: float, keeps: float) -> float:
+def _earned(checks: list[CheckResult], most: float, keeps: float) -> float:
     """What ``checks`` (value checks) earn of ``most`` points, gated by ``keeps``."""
     total = sum(c.weight for c in checks)
     if not total or not most:
@@ -233,7 +234,7 @@ def _earned(checks: list, most: float, keeps: float) -> float:
     return _quantize(earned * keeps, most) if keeps < 1 else earned
 
 
-def _check_dict(c: CheckResult) -> dict:
+def _check_dict(c: CheckResult) -> dict[str, Any]:
     d = asdict(c)
     d["passed"] = c.passed
     d["duration"] = round(d.pop("duration_s"), 4)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from typing import Any
 
 # Names (imports, attributes, identifiers) and what each one is about.
 _NAMES = {
@@ -43,9 +44,9 @@ _TEXT = [(re.compile(r"/proc\b"), "/proc", "interpreter"),
 _MAX = 50
 
 
-def scan(folder: str) -> list[dict]:
+def scan(folder: str) -> list[dict[str, Any]]:
     """[{"file", "line", "what", "about"}] for every ``.py`` file of ``folder``."""
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
         for name in sorted(files):
@@ -57,15 +58,15 @@ def scan(folder: str) -> list[dict]:
     return found
 
 
-def scan_file(path: str, label: str) -> list[dict]:
+def scan_file(path: str, label: str) -> list[dict[str, Any]]:
     try:
         with open(path, "rb") as fh:
             source = fh.read(1 << 20).decode("utf-8", errors="replace")
     except OSError:
         return []
-    hits: dict[tuple, dict] = {}
+    hits: dict[tuple[str, int], dict[str, Any]] = {}
 
-    def hit(line, what):
+    def hit(line: int, what: str) -> None:
         about = _NAMES.get(what) or dict((w, a) for _, w, a in _TEXT).get(what, "interpreter")
         hits.setdefault((what, line), {"file": label, "line": line, "what": what, "about": about})
 
@@ -77,7 +78,8 @@ def scan_file(path: str, label: str) -> list[dict]:
         for node in ast.walk(tree):
             line = getattr(node, "lineno", 0)
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.name for a in node.names] + ([node.module] if getattr(node, "module", None) else [])
+                names = [a.name for a in node.names] + (
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
                 for n in names:
                     for part in (n, n.split(".")[0], n.rsplit(".", 1)[-1]):
                         if part in _NAMES:
@@ -109,7 +111,7 @@ def scan_file(path: str, label: str) -> list[dict]:
     return sorted(hits.values(), key=lambda h: (h["line"], h["what"]))
 
 
-def _dotted(node) -> str:
+def _dotted(node: ast.AST) -> str:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -119,13 +121,13 @@ def _dotted(node) -> str:
     return ".".join(reversed(parts))
 
 
-def summary(found: list[dict]) -> str:
+def summary(found: list[dict[str, Any]]) -> str:
     """One short line for the CSV: ``file:line what`` items, ``; ``-separated."""
     return "; ".join(f"{h['file']}:{h['line']} {h['what']}" for h in found[:8]) + (
         f"; +{len(found) - 8}" if len(found) > 8 else "")
 
 
-def column(result) -> str:
+def column(result: object) -> str:
     """The batch CSV's "review" cell of one result: its integrity flags, then what the
     static scan found; empty when there is nothing to look at."""
     flags = getattr(result, "flags", None) or []
@@ -144,7 +146,7 @@ def column(result) -> str:
     return " | ".join(items)[:2000]
 
 
-def touches(result, topic: str, function: str) -> bool:
+def touches(result: object, topic: str, function: str) -> bool:
     """Whether a result's flags or scan concern ``topic.function`` (its module's file)."""
     label = f"{topic}.{function}"
     return any(f.get("function") == label for f in getattr(result, "flags", None) or []) or \

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from typing import Any, Callable
 
 from .untrusted import wire
 from .verdicts import StudentError
@@ -35,7 +36,7 @@ SHRINK_CALLS = int(os.environ.get("GRADKIT_SHRINK_CALLS", "40"))
 SAFETY_S = float(os.environ.get("GRADKIT_SHRINK_SAFETY_S", "20"))
 
 
-def _example():
+def _example() -> object | None:
     """The example hypothesis is running now, or None outside a property check."""
     try:
         from hypothesis.control import _current_build_context
@@ -47,15 +48,15 @@ def _example():
 class Budget:
     """The shrink budget and outcome cache of the check being run."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         """A new check: nothing cached, no failure seen."""
-        self.cache: dict[bytes, tuple[bool, object]] = {}
+        self.cache: dict[bytes, tuple[bool, Any]] = {}  # (True, the outcome) or (False, the StudentError)
         self.failed_at: float | None = None
         self.new_calls = 0
-        self.example = None
+        self.example: object | None = None
         self.chain = b""
         self.rejected = 0
         self.exhausted = False
@@ -65,7 +66,7 @@ class Budget:
         if self.failed_at is None and _example() is not None:
             self.failed_at = time.monotonic()
 
-    def call(self, request: dict, send):
+    def call(self, request: dict[str, Any], send: Callable[[], Any]) -> Any:
         """``send()``'s outcome for ``request``, from the cache when this example's calls so far
         were all seen before; past the budget, a new call is rejected instead of made."""
         example = _example()
@@ -114,14 +115,14 @@ def _install() -> None:
     if getattr(original, "gradkit_budget", False):
         return
 
-    def test_function(self, data):
+    def test_function(self: Any, data: Any) -> Any:
         result = original(self, data)
         if BUDGET.exhausted and self.interesting_test_cases:
             self.exit_with(engine.ExitReason.very_slow_shrinking)
         return result
 
-    test_function.gradkit_budget = True
-    runner.test_function = test_function
+    test_function.gradkit_budget = True  # type: ignore[attr-defined]  # a mark: installed once
+    runner.test_function = test_function  # type: ignore[method-assign]
 
 
 _install()

@@ -6,6 +6,8 @@ reporters can explain a failure in plain words without parsing tracebacks.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CheckFailure(AssertionError):
     """The student's code ran and its answer is wrong.
@@ -15,8 +17,8 @@ class CheckFailure(AssertionError):
     catalog id when a known mistake explains the difference.
     """
 
-    def __init__(self, message: str, *, inputs=None, expected=None, got=None,
-                 misconception: str | None = None, call: str | None = None):
+    def __init__(self, message: str, *, inputs: dict[str, Any] | None = None, expected: Any = None,
+                 got: Any = None, misconception: str | None = None, call: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.inputs = inputs
@@ -27,8 +29,9 @@ class CheckFailure(AssertionError):
 
 
 class _CouldNotAnswer:
-    def __init__(self, kind: str, message: str, *, call: str | None = None, inputs=None):
-        BaseException.__init__(self, message)
+    def __init__(self, kind: str, message: str, *, call: str | None = None,
+                 inputs: dict[str, Any] | None = None) -> None:
+        BaseException.__init__(self, message)  # type: ignore[arg-type]  # a mixin of exceptions
         self.kind = kind
         self.message = message
         self.call = call
@@ -58,7 +61,7 @@ class FatalStudentError(_CouldNotAnswer, BaseException):
              "import_error", "timeout", "crash", "exit", "base_exception", "output_flood", "bad_return"}
 
 
-def student_error(kind: str, message: str, call: str | None = None):
+def student_error(kind: str, message: str, call: str | None = None) -> StudentError | FatalStudentError:
     cls = FatalStudentError if kind in FatalStudentError.KINDS else StudentError
     return cls(kind, message, call=call)
 

@@ -338,7 +338,7 @@ AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 def _nobody_can_grade() -> str | None:
     if not ROOT or not shutil.which("setpriv"):
         return "needs root and setpriv to become an ordinary user"
-    needed = [CHECKS_DIR / "manual_grad.py", CHECKS_DIR / "hidden" / "manual_grad.py",
+    needed = [CHECKS_DIR / "manual_grad.py", CHECKS_DIR / "conftest.py",
               KIT_DIR / "solutions" / "manual_grad.py"]
     code = f"import torch, gradkit; [open(p, 'rb').read() for p in {[str(p) for p in needed]!r}]"
     done = subprocess.run([*AS_NOBODY, sys.executable, "-c", code], capture_output=True,

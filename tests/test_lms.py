@@ -68,6 +68,11 @@ def test_junit_reads_back_one_testcase_per_check(graded, tmp_path):
     assert len(cases) == sum(len(f.checks) for f in result.functions)
     failures = [c for c in cases if any(isinstance(r, junitparser.Failure) for r in c.result)]
     assert len(failures) == sum(len(f.failed) for f in result.functions)
+    # Every suite records the isolation level and the limits, as the other formats do.
+    level = result.environment["isolation"]["level"]
+    for suite in xml:
+        found = {p.name: p.value for p in suite.properties()}
+        assert found["isolation"] == level and "limit.run_budget_s" in found
 
 
 def _hidden_failures(result):

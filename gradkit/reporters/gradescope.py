@@ -8,6 +8,8 @@ The two parts' scores add up to the function's score.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import catalog
 from ..i18n import text
 from ..results import GradeResult
@@ -16,7 +18,7 @@ from .summary import function_text
 OUTPUT_LIMIT = 60_000  # per test; Gradescope shows long outputs poorly
 
 
-def to_dict(result: GradeResult) -> dict:
+def to_dict(result: GradeResult) -> dict[str, Any]:
     lang = result.language
     tests, number = [], 0
     for fn in result.functions:

@@ -21,6 +21,7 @@ def to_xml(result: GradeResult) -> bytes:
                               failures=str(sum(c.outcome == "failed" for c in checks)),
                               skipped=str(sum(c.skipped for c in checks)), errors="0",
                               time=f"{sum(c.duration_s for c in checks):.3f}")
+        _properties(suite, result)
         for fn in fns:
             for check in fn.checks:
                 case = ET.SubElement(suite, "testcase", classname=f"{topic}.{fn.function}",
@@ -34,10 +35,22 @@ def to_xml(result: GradeResult) -> bytes:
     if not public.functions:  # grading could not run: one errored case says why
         suite = ET.SubElement(root, "testsuite", name="gradkit", tests="1", failures="0",
                               errors="1", skipped="0", time="0")
+        _properties(suite, result)
         case = ET.SubElement(suite, "testcase", classname="gradkit", name="grading")
         ET.SubElement(case, "error", message="; ".join(result.notes)[:500]).text = "\n".join(
             result.notes)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _properties(suite: ET.Element, result: GradeResult) -> None:
+    """The isolation level student code ran under and the limits in force, as every format
+    records them (JUnit keeps properties per suite)."""
+    isolation = result.environment.get("isolation") or {}
+    found = [("isolation", isolation.get("level", "unknown"))] + [
+        (f"limit.{key}", value) for key, value in sorted((isolation.get("limits") or {}).items())]
+    properties = ET.SubElement(suite, "properties")
+    for name, value in found:
+        ET.SubElement(properties, "property", name=name, value=str(value))
 
 
 def _count(result: GradeResult) -> int:

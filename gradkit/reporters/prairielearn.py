@@ -8,6 +8,7 @@ file stays under PrairieLearn's 1 MB limit, whatever the submission printed.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..i18n import text
 from ..results import GradeResult
@@ -22,10 +23,10 @@ def _isolation(result: GradeResult, lang: str) -> list[str]:
     return [text("report.isolation", lang, level=level)] if level else []
 
 
-def to_dict(result: GradeResult, gradable: bool = True) -> dict:
+def to_dict(result: GradeResult, gradable: bool = True) -> dict[str, Any]:
     lang = result.language
     public = result.public(text("hidden.failed", lang))
-    tests = [{
+    tests: list[dict[str, Any]] = [{
         "name": f"{fn.topic}.{fn.function}",
         "description": fn.function,
         "points": fn.score,

@@ -7,12 +7,13 @@ failing input, expected and got), the likely mistake and where to get a hint.
 from __future__ import annotations
 
 from ..i18n import misconception, text
-from ..results import FunctionResult
+from ..results import CheckResult, FunctionResult
 
 SILENT_KINDS = ("not_implemented", "missing_module", "missing_function")
 
 
-def function_text(fn: FunctionResult, lang: str, markdown: bool = False, checks=None) -> str:
+def function_text(fn: FunctionResult, lang: str, markdown: bool = False,
+                  checks: list[CheckResult] | None = None) -> str:
     """``checks``: the subset to describe (default: all of the function's)."""
     failed = [c for c in (checks if checks is not None else fn.checks) if c.outcome == "failed"]
     if not failed:

@@ -6,6 +6,7 @@ import selectors
 import socket
 import struct
 import time
+from typing import Any, Callable, Mapping
 
 from . import wire
 
@@ -18,12 +19,13 @@ class ChannelTimeout(TimeoutError):
     """No complete answer arrived before the deadline."""
 
 
-def send(sock: socket.socket, message: dict) -> None:
+def send(sock: socket.socket, message: Mapping[str, Any]) -> None:
     frame = wire.encode(message)
     sock.sendall(struct.pack(">Q", len(frame)) + frame)
 
 
-def recv(sock: socket.socket, timeout: float | None = None, device_map=None) -> dict:
+def recv(sock: socket.socket, timeout: float | None = None,
+         device_map: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Read one message; raise ChannelTimeout, ChannelClosed or wire.WireError."""
     deadline = None if timeout is None else time.monotonic() + timeout
     (size,) = struct.unpack(">Q", _read_exactly(sock, 8, deadline))

@@ -13,8 +13,12 @@ freed them (then the fallback writer is used too).
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any, Iterable
 
 import torch
+
+if TYPE_CHECKING:
+    from ..protocol import Drawing
 
 MAX_TORCHVIZ_NODES = 300
 MAX_ROOTS = 2  # a loop runs many backward passes: the first two show its shape
@@ -22,7 +26,7 @@ MAX_TEXT_LINES = 40
 MAX_DOT_CHARS = 90_000
 
 
-def roots_in(value) -> list[torch.Tensor]:
+def roots_in(value: Any) -> list[torch.Tensor]:
     """Tensors with a grad_fn inside a returned value (tensor, tuple, list)."""
     if isinstance(value, torch.Tensor):
         return [value] if value.grad_fn is not None else []
@@ -31,7 +35,7 @@ def roots_in(value) -> list[torch.Tensor]:
     return []
 
 
-def grads_in(tensors) -> list[torch.Tensor]:
+def grads_in(tensors: Iterable[Any]) -> list[torch.Tensor]:
     """The ``.grad`` of leaves that carries a graph of its own (``create_graph=True``)."""
     found = []
     for t in tensors:
@@ -41,7 +45,7 @@ def grads_in(tensors) -> list[torch.Tensor]:
     return found
 
 
-def pick_roots(backward_roots, value, arguments) -> list[torch.Tensor]:
+def pick_roots(backward_roots: list[torch.Tensor], value: Any, arguments: list[Any]) -> list[torch.Tensor]:
     """What to draw of a call, the same way on both sides: where its backward passes
     started, else the graph it returned, else graphs left on its arguments' .grad,
     else the graph it was given."""
@@ -49,7 +53,7 @@ def pick_roots(backward_roots, value, arguments) -> list[torch.Tensor]:
             or roots_in(list(arguments))[:1])
 
 
-def _nodes(roots: list[torch.Tensor]) -> list:
+def _nodes(roots: list[torch.Tensor]) -> list[Any]:  # autograd nodes (grad_fn)
     """Every autograd node reachable from the roots, breadth-first, iteratively."""
     order, seen = [], set()
     queue = [r.grad_fn for r in roots if r.grad_fn is not None]
@@ -63,7 +67,7 @@ def _nodes(roots: list[torch.Tensor]) -> list:
     return order
 
 
-def _label(fn, names: dict) -> str:
+def _label(fn: Any, names: dict[int, str]) -> str:
     variable = getattr(fn, "variable", None)
     if variable is not None:
         name = names.get(id(variable), "leaf")
@@ -71,12 +75,14 @@ def _label(fn, names: dict) -> str:
     return fn.name()
 
 
-def text(roots: list[torch.Tensor], names: dict | None = None) -> str:
+def text(roots: list[torch.Tensor], names: dict[int, str] | None = None) -> str:
     """The chain of grad_fn names down to the leaves, as an indented tree."""
     names = names or {}
+    lines: list[str]
+    shown: set[Any]  # autograd nodes already drawn
     lines, shown = [], set()
 
-    def visit(fn, prefix: str, last: bool, top: bool):
+    def visit(fn: Any, prefix: str, last: bool, top: bool) -> None:
         if len(lines) >= MAX_TEXT_LINES:
             return
         branch = "" if top else ("└─ " if last else "├─ ")
@@ -104,7 +110,7 @@ def text(roots: list[torch.Tensor], names: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def dot(roots: list[torch.Tensor], names: dict | None = None) -> str:
+def dot(roots: list[torch.Tensor], names: dict[int, str] | None = None) -> str:
     """DOT source of the graph: torchviz's picture, or the fallback writer's."""
     if not roots:
         return ""
@@ -116,7 +122,7 @@ def dot(roots: list[torch.Tensor], names: dict | None = None) -> str:
     return source if len(source) <= MAX_DOT_CHARS else _fallback_dot(roots[:1], names or {}, 150)
 
 
-def _torchviz(roots, names) -> str | None:
+def _torchviz(roots: list[torch.Tensor], names: dict[int, str]) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # distutils deprecation, LooseVersion on every call
         try:
@@ -131,11 +137,12 @@ def _torchviz(roots, names) -> str | None:
     return graph.source
 
 
-def _leaves(roots) -> list[torch.Tensor]:
+def _leaves(roots: list[torch.Tensor]) -> list[torch.Tensor]:
     return [fn.variable for fn in _nodes(roots) if getattr(fn, "variable", None) is not None]
 
 
-def _fallback_dot(roots, names, limit: int = MAX_TORCHVIZ_NODES * 4) -> str:
+def _fallback_dot(roots: list[torch.Tensor], names: dict[int, str],
+                  limit: int = MAX_TORCHVIZ_NODES * 4) -> str:
     """The same picture as torchviz's (grey ops, blue leaves, green outputs), iteratively."""
     lines = ['digraph {', '\tnode [align=left fontname=monospace fontsize=10 height=0.2 '
              'ranksep=0.1 shape=box style=filled]']
@@ -157,7 +164,7 @@ def _fallback_dot(roots, names, limit: int = MAX_TORCHVIZ_NODES * 4) -> str:
     return "\n".join(lines)
 
 
-def drawing(roots: list[torch.Tensor], names: dict | None = None) -> dict:
+def drawing(roots: list[torch.Tensor], names: dict[int, str] | None = None) -> Drawing:
     """What the report needs of a graph: its text form and its DOT source."""
     return {"text": text(roots, names), "dot": dot(roots, names), "nodes": len(_nodes(roots))}
 
@@ -169,10 +176,10 @@ class BackwardRoots:
     around a reference, so both sides' graphs are found the same way.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.roots: list[torch.Tensor] = []
 
-    def add(self, tensors) -> None:
+    def add(self, tensors: Any) -> None:
         for t in tensors if isinstance(tensors, (tuple, list)) else (tensors,):
             if isinstance(t, torch.Tensor) and t.grad_fn is not None and len(self.roots) < 8:
                 self.roots.append(t)

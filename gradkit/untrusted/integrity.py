@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import sys
 import types
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from ..protocol import CallRequest
 
 # Audit events that reach into the interpreter or the grader, by prefix.
 _REACH_IN = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
@@ -29,7 +33,7 @@ _REACH_IN = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_r
 _MAX_EVENTS = 200
 
 
-def _modules() -> list:
+def _modules() -> list[types.ModuleType]:
     import importlib
     wanted = ["torch", "torch.autograd", "torch.autograd.graph", "torch.autograd.forward_ad",
               "torch.autograd.variable", "torch.autograd.function", "torch.optim",
@@ -43,13 +47,14 @@ def _modules() -> list:
     return found + [sys.modules[n] for n in sorted(names) if sys.modules.get(n) is not None]
 
 
-def _classes() -> list:
+def _classes() -> list[type]:
     import torch
     import torch.autograd.variable
     from . import watch
     import socket
     found = [torch.Tensor, torch._C.TensorBase, torch.optim.Optimizer,
-             torch.autograd.variable.Variable, torch.autograd.Function, socket.socket]
+             # (ignore: mypy takes torch.autograd.variable for the function of that name)
+             torch.autograd.variable.Variable, torch.autograd.Function, socket.socket]  # type: ignore[attr-defined]
     found += [v for v in vars(watch).values() if isinstance(v, type)
               and v.__module__ == watch.__name__]
     found += [v for v in globals().values() if isinstance(v, type) and v.__module__ == __name__]
@@ -66,21 +71,23 @@ def _classes() -> list:
 class Snapshot:
     """What the harness relies on, by identity, as it was before student code ran."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import torch.autograd.variable
         classes = _classes()
+        owners: list[tuple[str, Mapping[str, Any], type | None]]
         owners = [(m.__name__, vars(m), None) for m in _modules()]
         owners += [(f"{c.__module__}.{c.__qualname__}", c.__dict__, c) for c in classes]
-        self.entries: list[tuple] = []
+        self.entries: list[tuple[Any, ...]] = []  # key, space, name, value, code, cells, owner
         for label, space, cls in owners:  # a type's __dict__ is a live view
             for name, value in list(space.items()):
                 if cls is not None or (callable(value) and not isinstance(value, types.ModuleType)):
                     self._take(f"{label}.{name}", space, name, value, cls)
-        variable = torch.autograd.variable.Variable
+        # (ignore: mypy takes torch.autograd.variable for the function of that name)
+        variable = torch.autograd.variable.Variable  # type: ignore[attr-defined]
         self._take("engine", variable.__dict__, "_execution_engine", variable._execution_engine,
                    variable)
 
-    def _take(self, key: str, space, name: str, value, owner=None) -> None:
+    def _take(self, key: str, space: Any, name: str, value: Any, owner: type | None = None) -> None:
         function = isinstance(value, types.FunctionType)
         code = value.__code__ if function else None
         cells = tuple(_cell(c) for c in value.__closure__) if function and value.__closure__ else ()
@@ -128,7 +135,7 @@ class Snapshot:
 _MISSING = object()
 
 
-def _cell(cell):
+def _cell(cell: types.CellType) -> Any:
     try:
         return cell.cell_contents
     except ValueError:
@@ -139,8 +146,8 @@ class AuditLog:
     """A permanent audit hook: the reach-in events raised while student code runs
     (``active``), with the student's file and line where one is on the stack."""
 
-    def __init__(self):
-        self.events: list[dict] = []
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
         self.active = False
         self.folder = ""
 
@@ -151,7 +158,7 @@ class AuditLog:
         getframe = sys._getframe
         reach_in = _REACH_IN
 
-        def hook(event, args):
+        def hook(event: str, args: tuple[Any, ...]) -> None:
             if not log.active:
                 return
             if event == "import":
@@ -178,7 +185,7 @@ class AuditLog:
 
         sys.addaudithook(hook)
 
-    def _student_frame(self, frame):
+    def _student_frame(self, frame: types.FrameType | None) -> dict[str, Any] | None:
         """The student's file and line where the event came from: the first frame up the
         stack that is not the standard library's (``inspect``, ``importlib``...) must be
         the student's; an event torch raises for its own reasons is not one."""
@@ -198,19 +205,20 @@ class AuditLog:
         self.folder = folder
         self.active = True
 
-    def stop(self) -> list[dict]:
+    def stop(self) -> list[dict[str, Any]]:
         self.active = False
         return list(self.events)
 
 
 # ---------------------------------------------------------------- grader side
 
-def screen(message: dict, reply: dict, flags: list) -> dict:
+def screen(message: CallRequest, reply: dict[str, Any], flags: list[dict[str, Any]]) -> dict[str, Any]:
     """Check a worker's reply against what the grader knows; turn a tampered harness
     into an error reply, and keep every flag in ``flags`` (the submission's)."""
     if not isinstance(reply, dict):
         return reply
-    facts = reply.get("facts") if isinstance(reply.get("facts"), dict) else {}
+    sent_facts = reply.get("facts")
+    facts: dict[str, Any] = sent_facts if isinstance(sent_facts, dict) else {}
     label = f"{message.get('module')}.{message.get('function')}"
     for event in facts.get("audit") or []:
         if isinstance(event, dict):
@@ -247,7 +255,7 @@ def screen(message: dict, reply: dict, flags: list) -> dict:
     return reply
 
 
-def _mutated(message: dict, after) -> list[int] | None:
+def _mutated(message: CallRequest, after: Any) -> list[int] | None:
     """Indices of the tensor arguments the grader sent whose values changed, from the
     bytes the worker sent back; None when what came back does not fit what was sent."""
     import torch

@@ -39,6 +39,7 @@ import shutil
 import signal
 import stat
 import sys
+from typing import Any, Iterable
 
 LEVELS = ("namespaces", "uid", "none")
 
@@ -90,7 +91,7 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def _syscall(name: str, *args) -> int:
+def _syscall(name: str, *args: Any) -> int:
     numbers = _SYSCALLS.get(platform.machine())
     if numbers is None:
         raise OSError(errno.ENOSYS, f"{name}: unknown architecture {platform.machine()}")
@@ -101,7 +102,8 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
-def mount(source, target, fstype, flags: int = 0, data=None) -> None:
+def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
+          data: str | None = None) -> None:
     enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
            f"mount {target}")
@@ -209,7 +211,7 @@ def enter_namespaces() -> bool:
     return user
 
 
-def readonly_paths(extra=()) -> list[str]:
+def readonly_paths(extra: Iterable[str] = ()) -> list[str]:
     """What student code may read: the system, Python, its packages, and ``extra``
     (the engine's folder). Nothing else of the machine."""
     import sysconfig
@@ -251,8 +253,8 @@ def _readonly_again(target: str, source: str) -> None:
     mount(None, target, None, flags | MS_NOSUID)
 
 
-def _submounts(root: str) -> list[tuple[str, str]]:
-    """(mount point, its source path when known) of every mount under ``root``."""
+def _submounts(root: str) -> list[str]:
+    """The mount point of every mount under ``root``."""
     found = []
     with open("/proc/self/mountinfo") as fh:
         for line in fh:
@@ -263,7 +265,7 @@ def _submounts(root: str) -> list[tuple[str, str]]:
 
 
 def build_root(new_root: str, submission: str | None, readonly: list[str], uid: int, gid: int,
-               cuda: bool) -> str:
+               cuda: bool) -> str | None:
     """In the run's init (pid 1, still privileged in its namespaces): build the run's root
     on a tmpfs at ``new_root`` and pivot into it. Returns the submission's path inside."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -275,7 +277,7 @@ def build_root(new_root: str, submission: str | None, readonly: list[str], uid: 
         mount("gradkit-tmp", new_root + folder, "tmpfs", MS_NOSUID | MS_NODEV,
               f"size={mb}m,mode=1777")
     writable = {new_root + f for f in ("/tmp", "/var/tmp", "/dev/shm")}
-    binds = []
+    binds: list[str] = []
     for path in sorted(readonly, key=len):
         if any(_under(path, done) for done in binds):
             continue
@@ -367,7 +369,7 @@ ALLOWED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THR
                "PYTHONHASHSEED", "PYTHONIOENCODING", "GRADKIT_LANG", "TERM")
 
 
-def allowed_environment(home: str) -> dict:
+def allowed_environment(home: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k in ALLOWED_ENV or k.startswith("LC_")}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -388,12 +390,12 @@ def wipe_environment_block() -> None:
         ctypes.memset(start, 0, end - start)
 
 
-def set_environment(env: dict) -> None:
+def set_environment(env: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(env)
 
 
-def close_other_fds(keep) -> None:
+def close_other_fds(keep: Iterable[int]) -> None:
     """Close every descriptor but ``keep`` (and 0-2)."""
     keep = sorted({fd for fd in keep if fd > 2})
     low = 3
@@ -417,7 +419,7 @@ def _max_fd() -> int:
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 
-def purge_files_of(uid: int, folders=SHARED_TMP, depth: int = 12) -> int:
+def purge_files_of(uid: int, folders: Iterable[str] = SHARED_TMP, depth: int = 12) -> int:
     """Remove every file and folder ``uid`` owns in ``folders`` (at any depth up to
     ``depth``), never following a link: everything goes through directory fds and
     lstat. Call only once no process of ``uid`` is left. Returns how many were removed."""
@@ -548,10 +550,10 @@ class MemoryCap:
     """A cgroup for one run, capping the memory of all its processes together (tmpfs
     pages they write included). ``path`` is None where no cgroup can be made."""
 
-    def __init__(self, name: str, limit_mb: int):
-        self.path = None
+    def __init__(self, name: str, limit_mb: int) -> None:
+        self.path: str | None = None
         self.limit_mb = limit_mb
-        self.kind = None
+        self.kind: str | None = None
         for kind, make in (("v1", self._v1), ("v2", self._v2)):
             try:
                 path = make(name, limit_mb)
@@ -563,7 +565,7 @@ class MemoryCap:
                 return
 
     @staticmethod
-    def _v1(name: str, limit_mb: int):
+    def _v1(name: str, limit_mb: int) -> str | None:
         base = "/sys/fs/cgroup/memory"
         own = _own_cgroup("memory")
         if own is None or not os.path.isdir(base):
@@ -572,7 +574,7 @@ class MemoryCap:
             ("memory.limit_in_bytes", limit_mb << 20), ("memory.memsw.limit_in_bytes", limit_mb << 20)])
 
     @staticmethod
-    def _v2(name: str, limit_mb: int):
+    def _v2(name: str, limit_mb: int) -> str | None:
         own = _own_cgroup(None)
         base = "/sys/fs/cgroup" + (own or "")
         if own is None or not os.path.isfile(os.path.join(base, "cgroup.subtree_control")):
@@ -608,12 +610,13 @@ class MemoryCap:
                 fh.write("0")
 
     def remove(self) -> None:
-        if not self.path:
+        path = self.path
+        if not path:
             return
         import time
         for _ in range(100):
             try:
-                os.rmdir(self.path)
+                os.rmdir(path)
                 self.path = None
                 return
             except OSError as exc:
@@ -623,7 +626,7 @@ class MemoryCap:
                 time.sleep(0.02)
 
 
-def _make_cgroup(path: str, settings: list) -> str:
+def _make_cgroup(path: str, settings: list[tuple[str, int]]) -> str:
     """Create the cgroup at ``path`` and write ``settings`` ((file, value), the first one
     required: the memory cap; the rest, swap, only where the kernel has them)."""
     os.mkdir(path, 0o755)

@@ -18,6 +18,7 @@ import resource
 import shutil
 import signal
 import tempfile
+from typing import Callable, Iterable
 
 from . import isolation
 
@@ -69,7 +70,7 @@ def reserve_uid() -> tuple[int, int]:
     raise SandboxError(f"every sandbox uid in {first}-{last} is in use")
 
 
-def unreadable_for(uid: int, extra=()) -> str | None:
+def unreadable_for(uid: int, extra: Iterable[str] = ()) -> str | None:
     """The first folder on the way to Python, torch, the engine (or ``extra``) that
     ``uid`` cannot enter (uid mode needs them readable by other users), or None."""
     import sysconfig
@@ -77,7 +78,7 @@ def unreadable_for(uid: int, extra=()) -> str | None:
     import torch
     paths = [sysconfig.get_paths()["stdlib"], os.path.dirname(torch.__file__),
              os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *extra]
-    steps = {}  # each folder on the way: passed through (x), the last one also read (rx)
+    steps: dict[str, int] = {}  # each folder on the way: passed through (x), the last one also read (rx)
     for path in paths:
         parts = os.path.abspath(path).split(os.sep)
         for i in range(2, len(parts)):
@@ -154,7 +155,7 @@ def _running(uid: int) -> bool:
     return False
 
 
-def _as_user(uid: int, action) -> int:
+def _as_user(uid: int, action: Callable[[], int | None]) -> int:
     """Run ``action`` in a forked child that has become ``uid``; its int result (or 0,
     or 1 if it failed) is the exit status returned."""
     pid = os.fork()

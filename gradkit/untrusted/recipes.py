@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
 from .wire import DTYPES
+
+if TYPE_CHECKING:
+    from ..protocol import NodeRef
 
 UNARY = ("pow", "sum", "mean", "tanh", "view", "index", "detach")
 BINARY = ("add", "mul", "matmul")
@@ -31,7 +35,7 @@ class RecipeError(ValueError):
     """A malformed recipe: always the grader's bug, never the student's."""
 
 
-def _apply(op: str, node: dict, args: list[torch.Tensor]) -> torch.Tensor:
+def _apply(op: str, node: dict[str, Any], args: list[torch.Tensor]) -> torch.Tensor:
     a = args[0]
     if op == "add":
         return a + args[1]
@@ -56,7 +60,7 @@ def _apply(op: str, node: dict, args: list[torch.Tensor]) -> torch.Tensor:
     raise RecipeError(f"unknown op {op!r}")
 
 
-def build(recipe: dict) -> list[torch.Tensor]:
+def build(recipe: dict[str, Any]) -> list[torch.Tensor]:
     """Every node of the recipe as a tensor, in order."""
     dtype = DTYPES[recipe.get("dtype", "float64")]
     device = recipe.get("device", "cpu")
@@ -96,14 +100,14 @@ def _fill_grad(t: torch.Tensor, kind: str, c: torch.Tensor) -> None:
             raise RecipeError(f"unknown grad kind {kind!r}")
 
 
-def pick(nodes: list[torch.Tensor], ref):
+def pick(nodes: list[torch.Tensor], ref: NodeRef) -> torch.Tensor | list[torch.Tensor]:
     """A bound argument: one node (an int) or a list of nodes (a list of ints)."""
     if isinstance(ref, list):
         return [nodes[i] for i in ref]
     return nodes[ref]
 
 
-def requires_grad(nodes: list[dict]) -> list[bool]:
+def requires_grad(nodes: list[dict[str, Any]]) -> list[bool]:
     """Which nodes will require grad, worked out from the recipe alone."""
     flags: list[bool] = []
     for node in nodes:
@@ -129,7 +133,7 @@ def name(i: int) -> str:
     return f"t{i}"
 
 
-def as_code(recipe: dict, upto: int | None = None) -> str:
+def as_code(recipe: dict[str, Any], upto: int | None = None) -> str:
     """The recipe as the Python a student would type (nodes ``t0``, ``t1``, ...)."""
     from ..describe import number
 
@@ -157,7 +161,7 @@ def as_code(recipe: dict, upto: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _values(v, number) -> str:
+def _values(v: Any, number: Callable[[float], str]) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_values(x, number) for x in v) + "]"
     return number(float(v))
@@ -168,7 +172,7 @@ def _values(v, number) -> str:
 FUNCTION_TERMS = ("pow", "exp", "sin", "tanh")
 
 
-def function(spec: dict):
+def function(spec: dict[str, Any]) -> Callable[[torch.Tensor], torch.Tensor]:
     """``f(x)`` built here, in trusted code, from a plain description, since a callable
     cannot cross the process boundary: f(x) = Σ over terms of Σᵢ cᵢ·g(aᵢ·xᵢ), in float64,
     a 0-d result. ``{"terms": [{"kind": "pow", "k": 3, "c": [...], "a": [...]}, ...]}``;
@@ -193,7 +197,7 @@ def function(spec: dict):
     return f
 
 
-def function_as_code(spec: dict) -> str:
+def function_as_code(spec: dict[str, Any]) -> str:
     """The function as a student would write it, for feedback."""
     parts = []
     for term in spec["terms"]:

@@ -24,10 +24,14 @@ import socket
 import sys
 import tempfile
 import time
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import channel, integrity, isolation, wire
 from ..i18n import text
-from ..verdicts import FatalStudentError, student_error
+from ..verdicts import FatalStudentError, StudentError, student_error
+
+if TYPE_CHECKING:
+    from ..protocol import CallRequest, NodeRef, Request, VjpProbe
 
 DEFAULT_TIMEOUT_S = 10.0
 FUNCTION_BUDGET_S = 20.0  # call time one function may use in a run, all its checks together
@@ -38,7 +42,8 @@ MEMORY_MB = 3072  # all of a run's processes together, where a cgroup can say so
 CONTROL_BYTES = 1 << 16
 
 
-def _send(sock: socket.socket, message: dict, fds=()) -> None:
+def _send(sock: socket.socket, message: dict[str, Any], fds: Sequence[int] = ()) -> None:
+    # the control messages between grader, zygote and supervisor: JSON, not the worker protocol
     data = json.dumps(message).encode() + b"\n"
     if fds:
         socket.send_fds(sock, [data], list(fds))
@@ -46,7 +51,7 @@ def _send(sock: socket.socket, message: dict, fds=()) -> None:
         sock.sendall(data)
 
 
-def _recv(sock: socket.socket, timeout: float | None = None) -> tuple[dict, list[int]]:
+def _recv(sock: socket.socket, timeout: float | None = None) -> tuple[dict[str, Any], list[int]]:
     """One control message (a JSON line, sent whole) and the descriptors that came with it."""
     if timeout is not None:
         ready, _, _ = select.select([sock], [], [], timeout)
@@ -71,7 +76,7 @@ def _recv(sock: socket.socket, timeout: float | None = None) -> tuple[dict, list
 class Zygote:
     """A forked copy of the grader that forks one supervisor per grading run."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
@@ -90,7 +95,7 @@ class Zygote:
         except ChildProcessError:
             return False
 
-    def open_run(self, config: dict) -> tuple[socket.socket, socket.socket, int]:
+    def open_run(self, config: dict[str, Any]) -> tuple[socket.socket, socket.socket, int]:
         """A new supervisor: (its control socket, a socket that closes when all of the run
         is gone, its pid)."""
         _send(self.sock, config)
@@ -155,7 +160,7 @@ def _zygote_main(sock: socket.socket) -> None:  # pragma: no cover - child proce
         life_ours.close()
 
 
-def _supervisor_main(run: socket.socket, lifeline: socket.socket, config: dict) -> None:
+def _supervisor_main(run: socket.socket, lifeline: socket.socket, config: dict[str, Any]) -> None:
     """One grading run's world (pragma: child process)."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -209,6 +214,7 @@ def _watch_init(pid: int, lifeline: socket.socket) -> None:
     """Until the run's init exits, or the grader says "end" (or goes away) on the
     lifeline: then kill init, which takes every process of the run with it. The lifeline
     closes as this process exits, once the init is reaped: the whole run is gone."""
+    watched: list[socket.socket | int]
     try:
         watched = [lifeline, os.pidfd_open(pid)]
     except (AttributeError, OSError):  # before Linux 5.3: poll
@@ -228,7 +234,7 @@ def _watch_init(pid: int, lifeline: socket.socket) -> None:
             return
 
 
-def _serve_run(run: socket.socket, config: dict) -> None:
+def _serve_run(run: socket.socket, config: dict[str, Any]) -> None:
     """The run's worker factory: spawn, kill, end (pragma: child process)."""
     level = config["level"]
     while True:
@@ -282,7 +288,7 @@ def _reap() -> None:
         pass
 
 
-def _worker_main(sock: socket.socket, output: int, config: dict) -> None:  # pragma: no cover
+def _worker_main(sock: socket.socket, output: int, config: dict[str, Any]) -> None:  # pragma: no cover
     try:
         _worker_setup(sock, output, config)
     except BaseException as exc:  # say why in the output the grader shows with the crash
@@ -290,7 +296,7 @@ def _worker_main(sock: socket.socket, output: int, config: dict) -> None:  # pra
         raise
 
 
-def _worker_setup(sock: socket.socket, output: int, config: dict) -> None:  # pragma: no cover
+def _worker_setup(sock: socket.socket, output: int, config: dict[str, Any]) -> None:  # pragma: no cover
     os.setsid()  # its own process group, so a kill takes its children too
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -317,7 +323,7 @@ class Run:
     """
 
     def __init__(self, folder: str | None, scratch: str, level: str | None = None,
-                 memory_mb: int | None = MEMORY_MB, factory: Zygote | None = None):
+                 memory_mb: int | None = MEMORY_MB, factory: Zygote | None = None) -> None:
         from . import privileges
         import torch
         self.level = level or isolation.level()
@@ -325,12 +331,12 @@ class Run:
         self.scratch = scratch
         self.uid = self.gid = os.getuid()
         self.lock = -1
-        self.memory = None
-        self.memory_cap_mb = None
-        self.home = None
+        self.memory: isolation.MemoryCap | None = None
+        self.memory_cap_mb: int | None = None
+        self.home: str | None = None
         self.ended = False
         cuda = torch.cuda.is_available()
-        config = {"op": "run", "level": self.level, "cuda": cuda}
+        config: dict[str, Any] = {"op": "run", "level": self.level, "cuda": cuda}
         try:
             if os.geteuid() == 0 and self.level in ("namespaces", "uid"):
                 self.uid, self.lock = privileges.reserve_uid()
@@ -372,7 +378,7 @@ class Run:
             raise
         self.cuda = cuda
 
-    def limits(self) -> dict:
+    def limits(self) -> dict[str, Any]:
         from . import privileges
         return {"processes": privileges.MAX_PROCESSES, "open_files": privileges.MAX_OPEN_FILES,
                 "memory_mb_per_process": None if self.cuda else privileges.MAX_MEMORY_MB,
@@ -444,14 +450,15 @@ def _engine_folder() -> str:
 class Worker:
     """One running worker process and the socket to it."""
 
-    def __init__(self, run: Run, output_dir: str):
+    def __init__(self, run: Run, output_dir: str) -> None:
         self.run = run
         fd, path = tempfile.mkstemp(prefix="output-", suffix=".txt", dir=output_dir)
         os.unlink(path)  # nobody reaches it by name; the grader keeps its descriptor
         self.output = fd
         self.sock, self.pid = run.spawn(fd)
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(self, message: Request, timeout: float) -> dict[str, Any]:
+        # the answer is the worker's: a protocol.Reply in shape only if the worker is honest
         channel.send(self.sock, message)
         return channel.recv(self.sock, timeout)
 
@@ -474,7 +481,8 @@ class Worker:
 class Reply:
     """What a successful call returned: the value and the harness's facts."""
 
-    def __init__(self, value, facts: dict):
+    def __init__(self, value: Any, facts: dict[str, Any]) -> None:
+        # ``facts``: a protocol.Facts as the worker sent it, read with checks (untrusted)
         self.value = value
         self.facts = facts
 
@@ -483,10 +491,11 @@ class Reply:
         return self.facts.get("mutated", [])
 
 
-def render_error(err: dict) -> str:
+def render_error(err: dict[str, Any]) -> str:
     """The worker's report of what went wrong, in the run's language. The worker is
     where student code runs, so anything unexpected here is shown plainly, not trusted."""
-    params = err.get("params") if isinstance(err.get("params"), dict) else {}
+    sent_params = err.get("params")
+    params: dict[str, Any] = sent_params if isinstance(sent_params, dict) else {}
     params = {k: v for k, v in params.items() if isinstance(k, str)}
     where = params.pop("where", None)
     try:
@@ -511,7 +520,7 @@ class Submission:
 
     def __init__(self, folder: str, factory: Zygote | None, scratch: str,
                  timeout: float = DEFAULT_TIMEOUT_S, *, run: Run | None = None,
-                 function_budget: float = FUNCTION_BUDGET_S, run_budget: float = RUN_BUDGET_S):
+                 function_budget: float = FUNCTION_BUDGET_S, run_budget: float = RUN_BUDGET_S) -> None:
         """``run``: the isolated world to run in (default: a new one for this folder, of
         the best level available, made from ``factory``; closed with this submission)."""
         self.folder = os.path.abspath(folder)
@@ -524,9 +533,9 @@ class Submission:
         self.spent: dict[tuple[str, str], float] = {}
         self.total = 0.0
         self.worker: Worker | None = None
-        self.broken: dict[tuple[str, str], FatalStudentError] = {}
+        self.broken: dict[tuple[str, str], StudentError | FatalStudentError] = {}  # fatal kinds only
         self.spawned = 0
-        self.flags: list[dict] = []  # for instructors (integrity.screen): never a verdict
+        self.flags: list[dict[str, Any]] = []  # for instructors (integrity.screen): never a verdict
 
     def locate(self, module: str) -> str | None:
         """The module's file: at the top of the folder, else the shallowest match (in the
@@ -541,9 +550,10 @@ class Submission:
                 matches.append(os.path.join(root, module + ".py"))
         return min(matches, key=lambda p: (p.count(os.sep), p)) if matches else None
 
-    def call(self, module: str, function: str, args: list, *, leaves=(), graph=None,
-             bind=None, vjp=None, draw: list[str] | None = None,
-             label: str | None = None, functions: dict | None = None) -> Reply:
+    def call(self, module: str, function: str, args: Sequence[Any], *, leaves: Sequence[int] = (),
+             graph: dict[str, Any] | None = None, bind: Mapping[int, NodeRef] | None = None,
+             vjp: VjpProbe | None = None, draw: list[str] | None = None,
+             label: str | None = None, functions: Mapping[int, dict[str, Any]] | None = None) -> Reply:
         """Call ``module.function(*args)`` in the worker.
 
         ``leaves``: argument indices the worker turns into fresh leaves requiring
@@ -567,25 +577,26 @@ class Submission:
         if path is None:
             raise self._broken(key, student_error(
                 "missing_module", text("error.missing_module", module=module), call=label))
-        message = {"op": "call", "path": self.run.path_inside(path), "module": module,
+        message: CallRequest = {"op": "call", "path": self.run.path_inside(path), "module": module,
                    "function": function, "args": list(args), "leaves": list(leaves)}
         if graph is not None:
-            message.update(graph=graph, bind={str(k): v for k, v in (bind or {}).items()})
+            message.update({"graph": graph, "bind": {str(k): v for k, v in (bind or {}).items()}})
         if vjp is not None:
             message["vjp"] = vjp
         if functions:
             message["functions"] = {str(k): v for k, v in functions.items()}
         if draw is not None:
-            message.update(draw=True, names=list(draw))
+            message.update({"draw": True, "names": list(draw)})
         reply = integrity.screen(message, self._exchange(message, key, label), self.flags)
         if not reply.get("ok"):
-            err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            sent_error = reply.get("error")
+            err: dict[str, Any] = sent_error if isinstance(sent_error, dict) else {}
             error = student_error(str(err.get("kind", "exception")), render_error(err), call=label)
             raise self._broken(key, error) if isinstance(error, FatalStudentError) else error
         facts = reply.get("facts")
         return Reply(reply.get("value"), facts if isinstance(facts, dict) else {})
 
-    def _exchange(self, message: dict, key, label: str) -> dict:
+    def _exchange(self, message: CallRequest, key: tuple[str, str], label: str) -> dict[str, Any]:
         if self.worker is None:
             self.worker = Worker(self.run, self.scratch)
             self.spawned += 1
@@ -628,7 +639,8 @@ class Submission:
                     "timeout", text("error.budget_function", seconds=f"{self.function_budget:g}"),
                     call=label)
 
-    def _broken(self, key, error: FatalStudentError) -> FatalStudentError:
+    def _broken(self, key: tuple[str, str],
+                error: StudentError | FatalStudentError) -> StudentError | FatalStudentError:
         self.broken[key] = error
         return error
 

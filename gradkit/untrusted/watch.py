@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+from typing import Any, Callable, Iterator
 
 import torch
 import torch.autograd.variable
@@ -29,7 +30,7 @@ from .drawing import BackwardRoots
 
 
 class _Watch:
-    def __init__(self):
+    def __init__(self) -> None:
         self.used = False
         self.folder = ""
 
@@ -48,7 +49,7 @@ class AutogradWatch(_Watch):
     ``calls`` counts the backward passes (one per micro-batch, say).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.reset()
 
@@ -65,12 +66,13 @@ class AutogradWatch(_Watch):
         return max(self.spy_calls, len(self.tasks))
 
     def install(self) -> None:
-        holder = torch.autograd.variable.Variable
+        # (ignore: mypy takes torch.autograd.variable for the function of that name)
+        holder = torch.autograd.variable.Variable  # type: ignore[attr-defined]
         holder._execution_engine = _EngineSpy(holder._execution_engine, self)
         self.mode = EngineSpyMode(self)
         _threads_carry(self.mode)
 
-    def run(self, fn, *args):
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` with the dispatch-level spy (and the function-level modes of
         other watches, ``FUNCTION_MODES``) on torch's mode stacks."""
         mode, modes = self.mode, tuple(FUNCTION_MODES)
@@ -90,27 +92,29 @@ class AutogradWatch(_Watch):
             self.intact = intact
 
 
-FUNCTION_MODES: list = []  # TorchFunctionModes pushed around every student call
+FUNCTION_MODES: list[TorchFunctionMode] = []  # TorchFunctionModes pushed around every student call
 
 
-def _threads_carry(mode) -> None:
+def _threads_carry(mode: TorchDispatchMode) -> None:
     """Modes are per thread: a Python thread the student starts gets the dispatch-level
     spy on its own stack, for good (the thread is the student's)."""
     import _thread
     import threading
     original, push = _thread.start_new_thread, torch._C._push_on_torch_dispatch_stack
 
-    def start_new_thread(function, args, kwargs=None):
-        def body(*a, **k):
+    def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
+                         kwargs: dict[str, Any] | None = None) -> int:
+        def body(*a: Any, **k: Any) -> Any:
             push(mode)
             return function(*a, **k)
         return original(body, args, kwargs or {})
 
     _thread.start_new_thread = start_new_thread
-    threading._start_new_thread = start_new_thread
+    threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]  # private
 
 
-def _pop_mode(mode, length, at, pop) -> bool:
+def _pop_mode(mode: object, length: Callable[[], int], at: Callable[[int], object],
+              pop: Callable[[], object]) -> bool:
     """Take ``mode`` (and anything student code left above it) off its stack; False
     when the stack is not as it was left."""
     intact = length() > 0 and at(length() - 1) is mode
@@ -126,13 +130,14 @@ class EngineSpyMode(TorchDispatchMode):
     """Marks autograd used for any op dispatched inside a backward graph task (any
     route into the engine) and for the op forward-mode AD runs to attach a tangent."""
 
-    def __init__(self, watch):
+    def __init__(self, watch: AutogradWatch) -> None:
         super().__init__()
         self._watch = watch
         self._task = torch._C._current_graph_task_id
         self._dual = torch.ops.aten._has_same_storage_numel.default
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+    def __torch_dispatch__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
         task = self._task()
         if task != -1:
             self._watch.used = True
@@ -143,11 +148,12 @@ class EngineSpyMode(TorchDispatchMode):
 
 
 @contextlib.contextmanager
-def backward_roots():
+def backward_roots() -> Iterator[BackwardRoots]:
     """Record where every backward pass run inside the block starts (the grader's side
     of the pictures), with the same spy the worker's watch installs for good."""
     watch = AutogradWatch()
-    holder = torch.autograd.variable.Variable
+    # (ignore: mypy takes torch.autograd.variable for the function of that name)
+    holder = torch.autograd.variable.Variable  # type: ignore[attr-defined]
     engine = holder._execution_engine
     holder._execution_engine = _EngineSpy(engine, watch)
     try:
@@ -157,18 +163,18 @@ def backward_roots():
 
 
 class _EngineSpy:
-    def __init__(self, engine, watch: AutogradWatch):
+    def __init__(self, engine: Any, watch: AutogradWatch) -> None:
         self._engine = engine
         self._watch = watch
 
-    def run_backward(self, *args, **kwargs):
+    def run_backward(self, *args: Any, **kwargs: Any) -> Any:
         self._watch.used = True
         self._watch.spy_calls += 1
         if args:
             self._watch.roots.add(args[0])
         return self._engine.run_backward(*args, **kwargs)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
 
 
@@ -186,13 +192,13 @@ class OptimizerWatch(_Watch):
         original = torch.optim.Optimizer.__init__
         watch = self
 
-        def spying_init(opt, *args, **kwargs):
+        def spying_init(opt: torch.optim.Optimizer, *args: Any, **kwargs: Any) -> None:
             watch.used = True
             original(opt, *args, **kwargs)
 
-        torch.optim.Optimizer.__init__ = spying_init
+        torch.optim.Optimizer.__init__ = spying_init  # type: ignore[method-assign, assignment]  # the spy
 
-        def step_hook(opt, args, kwargs):
+        def step_hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
             watch.used = True
 
         optimizer = sys.modules["torch.optim.optimizer"]
@@ -206,8 +212,9 @@ class OptimizerWatch(_Watch):
             todo += cls.__subclasses__()
             step = cls.__dict__.get("step")
             if step is not None and not getattr(step, "hooked", False):
-                cls.step = torch.optim.Optimizer.profile_hook_step(step)
-                cls.step.hooked = True
+                cls.step = torch.optim.Optimizer.profile_hook_step(  # type: ignore[method-assign, assignment]
+                    step)
+                cls.step.hooked = True  # type: ignore[attr-defined]  # a mark on the function
         for name, module in list(sys.modules.items()):
             if not name.startswith("torch.optim.") or module is None:
                 continue
@@ -216,12 +223,12 @@ class OptimizerWatch(_Watch):
                     setattr(module, attr, _spying(fn, watch))
 
 
-def _spying(fn, watch):
-    def spying(*args, **kwargs):
+def _spying(fn: Callable[..., Any], watch: OptimizerWatch) -> Callable[..., Any]:
+    def spying(*args: Any, **kwargs: Any) -> Any:
         watch.used = True
         return fn(*args, **kwargs)
     spying.__name__ = getattr(fn, "__name__", "spying")
-    spying.__wrapped__ = fn
+    spying.__wrapped__ = fn  # type: ignore[attr-defined]  # as functools.wraps sets it
     return spying
 
 
@@ -241,7 +248,7 @@ class AttributeReadWatch(_Watch):
         original = torch._C.TensorBase.__dict__[self.attribute]
         watch = self
 
-        def read(tensor):
+        def read(tensor: torch.Tensor) -> Any:
             caller = sys._getframe(1).f_code.co_filename
             if watch.folder and caller.startswith(watch.folder + "/"):
                 watch.used = True
@@ -256,11 +263,12 @@ class _GetterSpyMode(TorchFunctionMode):
     on ``torch.Tensor`` never sees): torch hands every getter of a tensor to the
     function modes on its stack."""
 
-    def __init__(self, watch, descriptors):
+    def __init__(self, watch: AttributeReadWatch, descriptors: tuple[Any, ...]) -> None:
         super().__init__()
         self._watch, self._descriptors = watch, descriptors
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def __torch_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
         owner = getattr(func, "__self__", None)  # torch passes the getter it finds by name
         if owner is not None and any(owner is d for d in self._descriptors):
             caller = sys._getframe(1).f_code.co_filename
@@ -274,11 +282,13 @@ def warm_up() -> None:
     imports its tracing machinery then, seconds): every worker forked after it starts
     warm. Touches no CUDA."""
     class _Nothing(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        def __torch_dispatch__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (),
+                               kwargs: dict[str, Any] | None = None) -> Any:
             return func(*args, **(kwargs or {}))
 
     class _NothingHere(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
+        def __torch_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (),
+                               kwargs: dict[str, Any] | None = None) -> Any:
             return func(*args, **(kwargs or {}))
 
     with _NothingHere(), _Nothing():

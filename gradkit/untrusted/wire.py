@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -43,7 +44,7 @@ class WireError(ValueError):
     """A value that cannot cross the boundary. ``key``/``params`` name the
     catalog message a student reads; ``str()`` is its English text."""
 
-    def __init__(self, key: str, **params):
+    def __init__(self, key: str, **params: Any) -> None:
         from ..i18n import text
         self.key, self.params = key, params
         super().__init__(text(key, "en", **params))
@@ -53,18 +54,18 @@ class WireError(ValueError):
         return text(self.key, **self.params)
 
 
-def type_name(value) -> str:
+def type_name(value: object) -> str:
     """The refused value's type, qualified, so a subclass of float says what it is."""
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
 class _Encoder:
-    def __init__(self):
+    def __init__(self) -> None:
         self.blobs: list[bytes] = []
         self.size = 0
         self.items = 0
 
-    def encode(self, value, depth=0):
+    def encode(self, value: Any, depth: int = 0) -> Any:  # JSON-ready
         self.items += 1
         if self.items > MAX_ITEMS:
             raise WireError("wire.too_many", n=MAX_ITEMS)
@@ -90,7 +91,7 @@ class _Encoder:
             return self._tensor(value)
         raise WireError("wire.type", type=type_name(value))
 
-    def _tensor(self, t: torch.Tensor):
+    def _tensor(self, t: torch.Tensor) -> dict[str, Any]:
         if t.layout != torch.strided:
             raise WireError("wire.layout", layout=str(t.layout))
         if t.dtype not in DTYPE_NAMES:
@@ -130,7 +131,7 @@ def _bytes(t: torch.Tensor) -> bytes:
     return flat.view(torch.uint8).numpy().tobytes()
 
 
-def encode(message: dict) -> bytes:
+def encode(message: Mapping[str, Any]) -> bytes:
     """Encode a message (a dict of plain values) into one frame."""
     enc = _Encoder()
     body = {k: enc.encode(v) for k, v in message.items()}
@@ -146,16 +147,16 @@ class TensorMeta:
 
     __slots__ = ("device", "requires_grad", "has_grad_fn")
 
-    def __init__(self, device, requires_grad, has_grad_fn):
+    def __init__(self, device: str, requires_grad: bool, has_grad_fn: bool) -> None:
         self.device, self.requires_grad, self.has_grad_fn = device, requires_grad, has_grad_fn
 
 
 class _Decoder:
-    def __init__(self, blobs: list[memoryview], device_map):
+    def __init__(self, blobs: list[memoryview], device_map: Callable[[str], str] | None) -> None:
         self.blobs = blobs
         self.device_map = device_map
 
-    def decode(self, node, depth=0):
+    def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH + 2:
             raise WireError("wire.malformed", detail="nested too deep")
         if node is None or type(node) in (bool, int, float, str):
@@ -176,7 +177,7 @@ class _Decoder:
             return self._tensor(node)
         raise WireError("wire.malformed", detail=f"unknown kind {kind!r}")
 
-    def _tensor(self, node):
+    def _tensor(self, node: Any) -> torch.Tensor:  # a dict, as the sender wrote it
         dtype = DTYPES.get(node.get("dtype"))
         shape = _expect(node.get("shape"), list)
         blob = _expect(node.get("blob"), int)
@@ -196,18 +197,18 @@ class _Decoder:
         if target != "cpu":
             t = t.to(target)
         # Tensors accept attributes: the sender's facts travel with the copy.
-        t.gk_meta = TensorMeta(device, bool(node.get("requires_grad")),
+        t.gk_meta = TensorMeta(device, bool(node.get("requires_grad")),  # type: ignore[attr-defined]
                                bool(node.get("has_grad_fn")))
         return t
 
 
-def _expect(value, kind):
+def _expect(value: Any, kind: type) -> Any:
     if type(value) is not kind:
         raise WireError("wire.malformed", detail="bad structure")
     return value
 
 
-def decode(frame: bytes, device_map=None) -> dict:
+def decode(frame: bytes, device_map: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Decode one whole frame into its message.
 
     Every decoded tensor carries ``gk_meta``: the facts the sender reported

@@ -15,24 +15,30 @@ import importlib.util
 import os
 import resource
 import signal
+import socket
 import sys
 import traceback
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
 
 import torch
 
 from . import channel, drawing, integrity, recipes, wire
 from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch, warm_up
 
+if TYPE_CHECKING:  # types only: the worker imports nothing more at run time
+    from ..protocol import CallRequest, Drawing, ErrorReply, Facts, GradFacts, Reply, VjpFacts, VjpProbe
+
 OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failing
 
 warm_up()  # imported by the zygote: the watches' modes cost nothing per worker
 
 
-def serve(sock, output) -> None:
+def serve(sock: socket.socket, output: int | str) -> NoReturn:
     """Answer requests until the grader closes the socket; never returns. ``output``:
     the descriptor (or a path) student prints go to."""
     _redirect_output(output)
-    watches = {"autograd_used": AutogradWatch(), "optim_used": OptimizerWatch(),
+    watches: dict[str, Any] = {"autograd_used": AutogradWatch(), "optim_used": OptimizerWatch(),
                "is_leaf_read": AttributeReadWatch("is_leaf")}
     for watch in watches.values():
         watch.install()
@@ -47,14 +53,15 @@ def serve(sock, output) -> None:
     recv, send, handle, error, truncate = channel.recv, channel.send, _handle, _error, _truncate_output
     closed, exit_now, dirname = (channel.ChannelClosed, OSError, wire.WireError), os._exit, os.path.dirname
     wire_error, is_dict = wire.WireError, dict
-    bound = {"load": _load, "call": _call}
-    modules: dict[str, object] = {}
+    bound: dict[str, Callable[..., Any]] = {"load": _load, "call": _call}
+    modules: dict[str, ModuleType] = {}
     while True:
         try:
             request = recv(sock)
         except closed:
             exit_now(0)
         truncate()
+        reply: Any  # a Reply, unless student code broke the harness: checked as plain data below
         start(dirname(str(request.get("path", ""))) if type(request) is is_dict else "")
         try:
             reply = handle(request, modules, watches, bound)
@@ -83,7 +90,7 @@ def serve(sock, output) -> None:
                         "facts": {"audit": events, "tampered": facts["tampered"]}})
 
 
-def _redirect_output(output) -> None:
+def _redirect_output(output: int | str) -> None:
     """Send the student's prints to a capped file, never into the protocol. The file is
     the grader's, handed over as a descriptor: nothing the grader reads is ever a path."""
     if isinstance(output, int):
@@ -118,19 +125,21 @@ def _truncate_output() -> None:
     os.lseek(1, 0, os.SEEK_SET)
 
 
-def _error(kind: str, key: str | None = None, **params) -> dict:
+def _error(kind: str, key: str | None = None, **params: Any) -> ErrorReply:
     """What went wrong: a kind, and the catalog message (``key``, default
     ``error.<kind>``) with its parameters; the grader renders it in the run's language."""
     return {"ok": False, "error": {"kind": kind, "key": key or f"error.{kind}", "params": params}}
 
 
-def _handle(request: dict, modules: dict, watches: dict, bound: dict) -> dict:
+def _handle(request: dict[str, Any], modules: dict[str, ModuleType], watches: dict[str, Any],
+            bound: dict[str, Callable[..., Any]]) -> Reply:
+    # ``request``: as decoded; a CallRequest once ``op`` says so (``_call`` reads it as one)
     op = request.get("op")
     if op == "ping":
         return {"ok": True}
     if op != "call":
         return _error("harness", detail=f"unknown request {op!r}")
-    module = bound["load"](request["path"], request["module"], modules)
+    module: ModuleType | ErrorReply = bound["load"](request["path"], request["module"], modules)
     if isinstance(module, dict):
         return module
     fn = getattr(module, request["function"], None)
@@ -142,7 +151,7 @@ def _handle(request: dict, modules: dict, watches: dict, bound: dict) -> dict:
     return bound["call"](fn, request, watches)
 
 
-def _load(path: str, name: str, modules: dict):
+def _load(path: str, name: str, modules: dict[str, ModuleType]) -> ModuleType | ErrorReply:
     if path in modules:
         return modules[path]
     try:
@@ -155,6 +164,7 @@ def _load(path: str, name: str, modules: dict):
     if folder not in sys.path:
         sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None  # a .py path (Submission.locate) always has a source loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -166,7 +176,7 @@ def _load(path: str, name: str, modules: dict):
     return module
 
 
-def _call(fn, request: dict, watches: dict) -> dict:
+def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any]) -> Reply:
     args, nodes = _arguments(request)
     before = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
     grads_before = {path: t.grad for path, t in _tensor_args(args)}  # held: identity survives
@@ -189,10 +199,11 @@ def _call(fn, request: dict, watches: dict) -> dict:
         return _error("base_exception", **_describe(exc, folder))
     if _output_flooded():
         return _flood_error()
-    facts = {
+    facts: Facts = {
         "mutated": [i for i, (a, b) in enumerate(zip(args, before))
                     if b is not None and not _same_values(a, b)],
-        **{name: watch.used for name, watch in watches.items()},
+        # autograd_used, optim_used, is_leaf_read: the watches ``serve`` installs
+        **{name: watch.used for name, watch in watches.items()},  # type: ignore[typeddict-item]
         "backward_calls": watches["autograd_used"].calls,
         "arg_grads": {path: _grad_facts(t, grads_before[path]) for path, t in _tensor_args(args)},
         # The grader compares these bytes with what it sent (integrity.screen).
@@ -205,7 +216,8 @@ def _call(fn, request: dict, watches: dict) -> dict:
     return {"ok": True, "value": value, "facts": facts}
 
 
-def _draw(value, args: list, nodes: list, request: dict, backward) -> dict:
+def _draw(value: Any, args: list[Any], nodes: list[torch.Tensor], request: CallRequest,
+          backward: drawing.BackwardRoots) -> Drawing:
     """The student's graph (see ``drawing.pick_roots``)."""
     names = {id(t): recipes.name(i) for i, t in enumerate(nodes)}
     for name, (path, t) in zip(request.get("names", []), _tensor_args(args)):
@@ -217,14 +229,14 @@ def _draw(value, args: list, nodes: list, request: dict, backward) -> dict:
         return {"text": f"(no picture: {type(exc).__name__})", "dot": "", "nodes": 0}
 
 
-def _arguments(request: dict) -> list:
+def _arguments(request: CallRequest) -> tuple[list[Any], list[torch.Tensor]]:
     """The call's arguments: sent values, leaves made to require grad, graph nodes built here."""
     args = list(request.get("args", []))
     for i in request.get("leaves", []):
         args[i] = args[i].detach().clone().requires_grad_(True)
     for index, spec in request.get("functions", {}).items():
         args[int(index)] = recipes.function(spec)  # a callable built here from plain data
-    nodes = []
+    nodes: list[torch.Tensor] = []
     if request.get("graph") is not None:
         nodes = recipes.build(request["graph"])
         for index, ref in request.get("bind", {}).items():
@@ -232,7 +244,7 @@ def _arguments(request: dict) -> list:
     return args, nodes
 
 
-def _tensor_args(args: list):
+def _tensor_args(args: list[Any]) -> Iterator[tuple[str, torch.Tensor]]:
     """(path, tensor) for every tensor argument, and tensors in list arguments ("0.1")."""
     for i, a in enumerate(args):
         if isinstance(a, torch.Tensor):
@@ -243,7 +255,7 @@ def _tensor_args(args: list):
                     yield f"{i}.{j}", t
 
 
-def _grad_facts(t: torch.Tensor, grad_before) -> dict:
+def _grad_facts(t: torch.Tensor, grad_before: torch.Tensor | None) -> GradFacts:
     """The argument's ``.grad`` after the call, and whether it is the very tensor it was."""
     grad = t.grad if t.is_leaf else None  # reading a non-leaf's .grad only warns
     return {"grad": None if grad is None else grad.detach().clone(),
@@ -252,7 +264,7 @@ def _grad_facts(t: torch.Tensor, grad_before) -> dict:
             "same_object": grad is not None and grad is grad_before}
 
 
-def _vjp(value, args: list, probe: dict, folder: str) -> dict:
+def _vjp(value: Any, args: list[Any], probe: VjpProbe, folder: str) -> VjpFacts:
     """Differentiate the returned tensor with respect to an argument, with the
     grader's upstream gradient: how gradient flows through the student's result."""
     wrt = args[probe["wrt"]]
@@ -290,16 +302,16 @@ def _output_flooded() -> bool:
     return os.fstat(1).st_size >= OUTPUT_CAP_BYTES
 
 
-def _flood_error() -> dict:
+def _flood_error() -> ErrorReply:
     return _error("output_flood", mb=OUTPUT_CAP_BYTES // (1 << 20))
 
 
-def _same_values(a, b) -> bool:
+def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
     a = a.detach()
     return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
 
 
-def _describe(exc: BaseException, folder: str) -> dict:
+def _describe(exc: BaseException, folder: str) -> dict[str, Any]:
     """The exception in one line, and where in the student's files it came from."""
     where = None
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):

@@ -1,0 +1,16 @@
+"""backward goes through the nodes by increasing index, so a node's vjp runs before its
+users (which have larger indices) have sent it anything."""
+BREAKS = "backward"
+MISCONCEPTION = "walk_not_topological"
+
+
+def backward(nodes, root, grad_root):
+    grads = {root: torch.ones_like(nodes[root]["value"]) if grad_root is None else grad_root}
+    for i in sorted(_topo_order(nodes, root)):
+        if nodes[i]["op"] == "leaf" or i not in grads:
+            continue
+        inputs = [nodes[j]["value"] for j in nodes[i]["inputs"]]
+        for j, gj in zip(nodes[i]["inputs"], _vjp(nodes[i], inputs, grads[i])):
+            if gj is not None and nodes[j]["requires_grad"]:
+                grads[j] = grads[j] + gj if j in grads else gj
+    return [grads.get(i) if n["op"] == "leaf" else None for i, n in enumerate(nodes)]
