@@ -302,6 +302,8 @@ def backward_diagnoses(spec, dtype, device):
                  or approx(got, overwritten_paths())),
             when("grad_root_ignored", lambda got, expected: spec["grad_root"] is not None
                  and approx(got, from_ones())),
+            when("constant_input_stops_walk", lambda got, expected: approx(
+                got, eg.wrong_engine(spec, dtype, device, stop_at_constant=True))),
             when("walk_not_topological", lambda got, expected: any(
                 approx(got, eg.wrong_engine(spec, dtype, device, order=order))
                 for order in eg.WRONG_ORDERS)),
@@ -377,9 +379,10 @@ def test_backward_matches_torch(student, device, dtype, spec):
 
 
 @pytest.mark.grades(TOPIC, "backward")
-@pytest.mark.parametrize("kind", ["mul_sum", "shared", "detach", "diamond"])
+@pytest.mark.parametrize("kind", ["mul_sum", "shared", "detach", "diamond", "constant_first"])
 def test_backward_worked_examples(student, device, kind):
-    """The curriculum's three worked examples (and a diamond), in float32."""
+    """The curriculum's three worked examples, a diamond, and a constant first input, in
+    float32."""
     spec = eg.worked(kind)
     case = backward_case(student, spec, torch.float32, device)
     expected = eg.torch_backward(spec, torch.float32, device)

@@ -260,6 +260,12 @@ def worked(kind: str) -> dict:
     if kind == "detach":
         return {"nodes": [x12, {"op": "detach", "inputs": [0]}, {"op": "mul", "inputs": [0, 1]},
                           {"op": "sum", "inputs": [2]}], "root": 3, "grad_root": None}
+    if kind == "constant_first":
+        # mul(x, w) with x a constant: the walk must go on to w after skipping x.
+        return {"nodes": [{"op": "leaf", "value": [1.0, 2.0], "requires_grad": False},
+                          {"op": "leaf", "value": [3.0, 4.0], "requires_grad": True},
+                          {"op": "mul", "inputs": [0, 1]}, {"op": "sum", "inputs": [2]}],
+                "root": 3, "grad_root": None}
     if kind == "diamond":
         # r = q + exp(q), q = tanh(x): BFS (r, q, p, x) and DFS pre-order (r, q, x, p) both
         # put q before its user p.
@@ -273,6 +279,7 @@ WORKED_EXPECTED = {
     "mul_sum": [[3.0, 4.0], [1.0, 2.0], None, None],
     "shared": [6.0, None],
     "detach": [[1.0, 2.0], None, None, None],
+    "constant_first": [None, [1.0, 2.0], None, None],
 }
 
 
@@ -326,10 +333,11 @@ def _wrong_order(spec: dict, kind: str) -> list[int]:
 
 
 def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool = False,
-                 order: str | None = None) -> list:
+                 order: str | None = None, stop_at_constant: bool = False) -> list:
     """``accumulate=False``: a shared node's gradient overwritten (the last one wins) in
     a topological walk; ``paths=True``: a recursive walk along every path that assigns
-    at the leaves (the last path wins); ``order``: a walk in one of WRONG_ORDERS."""
+    at the leaves (the last path wins); ``order``: a walk in one of WRONG_ORDERS;
+    ``stop_at_constant``: a node's inputs after one that needs no gradient are skipped."""
     nodes, flags = spec["nodes"], requires_grad(spec["nodes"])
     values = build(spec, dtype, device)
     root = spec["root"]
@@ -357,6 +365,8 @@ def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool
                            grads[i])
             for j, gj in zip(node["inputs"], parts):
                 if gj is None or not flags[j]:
+                    if stop_at_constant:
+                        break
                     continue
                 grads[j] = grads[j] + gj if accumulate and j in grads else gj
     return [grads.get(i) if n["op"] == "leaf" else None for i, n in enumerate(nodes)]

@@ -19,6 +19,7 @@ and it is the batch (the parent) that decides what an interrupt means.
 
 from __future__ import annotations
 
+from typing import IO
 import json
 import os
 import signal
@@ -60,6 +61,7 @@ class GraderProcess:
                 self.proc = self._start()
             proc = self.proc  # ``stop()`` from another thread (Ctrl-C) may clear self.proc
             job = {"folder": folder, "out": out, "log": log, **options}
+            assert proc.stdin is not None and proc.stdout is not None  # both PIPE
             try:
                 proc.stdin.write((json.dumps(job) + "\n").encode())
                 proc.stdin.flush()
@@ -87,16 +89,17 @@ class GraderProcess:
         proc.wait()
         for stream in (proc.stdin, proc.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
 
 
-def _readline(stream, timeout: float) -> bytes | None:
+def _readline(stream: IO[bytes], timeout: float) -> bytes | None:
     """One line from ``stream`` within ``timeout`` seconds; None on EOF or timeout."""
     box: list = []
 
-    def read():
+    def read() -> None:
         try:
             box.append(stream.readline())
         except (OSError, ValueError):  # closed under us: the process was stopped

@@ -22,6 +22,7 @@ bundle without them those figures are skipped, saying so.
 
 from __future__ import annotations
 
+from typing import Any
 import os
 import re
 import shutil
@@ -84,13 +85,14 @@ def _memory_kb(pid: int, field: str) -> int:
     return 0
 
 
-def run_measured(cmd: list[str], cpus: set[int] | None = None) -> tuple[float, float, float]:
+def run_measured(cmd: list[str], cpus: set[int] | None = None,
+                 env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Wall seconds, peak PSS and peak RSS (MB) summed over the process tree;
     ``cpus``: the cores it may use (one core: PrairieLearn's default)."""
     start = time.perf_counter()
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=KIT,
-                            preexec_fn=pin)
+                            preexec_fn=pin, env=env)
     peak_pss = peak_rss = 0
     while proc.poll() is None:
         pids = _tree(proc.pid)
@@ -133,12 +135,12 @@ def build_buggy(folder: Path) -> Path | None:
     return folder
 
 
-def grade_cmd(folder, out, *topics) -> list[str]:
+def grade_cmd(folder: str | Path, out: str, *topics: str) -> list[str]:
     cmd = [sys.executable, "-m", "gradkit", "grade", str(folder), "--json", out]
     return cmd + (["--topics", *topics] if topics else [])
 
 
-def median_run(cmd, repeats, **kw):
+def median_run(cmd: list[str], repeats: int, **kw: Any) -> tuple[float, float, float]:
     runs = [run_measured(cmd, **kw) for _ in range(repeats)]
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs), max(r[2] for r in runs)
 
@@ -153,6 +155,7 @@ def watch_latency(work: Path, rounds: int = 3) -> list[float]:
                             cwd=work)
     seen, latencies = 0, []
     original = (folder / "detach.py").read_text(encoding="utf-8")
+    assert proc.stdout is not None  # stdout=PIPE
     for raw in proc.stdout:
         if raw.startswith("Total:"):
             seen += 1
@@ -216,6 +219,25 @@ def batch_figures(work: Path, buggy: Path | None, t_torch: float) -> None:
           f"4 such machines)")
 
 
+def sandbox_cost(out: str, t_grade: float, repeats: int) -> None:
+    """The isolation's share of a correct full grading: the same run at the best level this
+    machine allows (measured above) against GRADKIT_ISOLATION=none (not a target: reported)."""
+    from .untrusted import isolation
+
+    try:
+        level = isolation.level()
+    except isolation.IsolationError as exc:
+        print(f"sandbox cost: not measured ({exc})")
+        return
+    if level == "none":
+        print("sandbox cost: none (no isolation is available on this machine)")
+        return
+    bare = median_run(grade_cmd("solutions", out), repeats,
+                      env={**os.environ, "GRADKIT_ISOLATION": "none"})[0]
+    line(f"sandbox cost ({level} vs none)", f"{t_grade - bare:+.2f} s",
+         "(for reference)", f"{(t_grade - bare) / bare:+.0%} of an unisolated run ({bare:.2f} s)")
+
+
 def main(repeats: int = 3) -> None:
     work = Path(tempfile.mkdtemp(prefix="gradkit-bench-"))
     out = str(work / "r.json")
@@ -238,6 +260,7 @@ def main(repeats: int = 3) -> None:
                  verdict(t_topic, TARGET_TOPIC_S, " s", below=True))
         else:
             print("buggy submission figures skipped: the kit's tests/mutants are not in this bundle")
+        sandbox_cost(out, t_grade, repeats)
         line("peak memory, all processes (PSS)", f"{pss:.0f} MB", f"< {TARGET_MB} MB",
              verdict(pss, TARGET_MB, " MB", below=True) + " (what a container's limit counts)")
         line("peak memory, all processes (RSS)", f"{rss:.0f} MB", "(for reference)",

@@ -117,8 +117,9 @@ class GradingPlugin:
             result.output = printed_since(self._printed_before, self._printed()) or None
             found = evidence.profile(EVIDENCE.passing(), failing)
             self._pending.append(((topic, function), result, exc, found))
-            if getattr(exc, "case", None) is not None:
-                self._cases[id(result)] = exc.case
+            case = getattr(exc, "case", None)
+            if case is not None:
+                self._cases[id(result)] = case
         self.results.setdefault((topic, function), []).append(result)
 
     def _printed(self) -> tuple[int, str]:
@@ -149,9 +150,10 @@ class GradingPlugin:
         fits, keep the failure profile instead."""
         for key, result, exc, found in self._pending:
             if getattr(exc, "verify", False):
-                ids = evidence.verified(exc.candidates, self._failing.get(key, []))
+                ids = evidence.verified(getattr(exc, "candidates", []), self._failing.get(key, []))
                 result.misconception = ids[0] if ids else None
-                result.parts = (exc.parts or {}).get(result.misconception) if ids else None
+                parts = getattr(exc, "parts", None) or {}
+                result.parts = parts.get(result.misconception) if ids else None
             if result.misconception is None and found and result.error_kind != "harness":
                 result.profile = found
         self._pending = []

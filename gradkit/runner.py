@@ -7,6 +7,7 @@ the GPU too.
 
 from __future__ import annotations
 
+from typing import Any, Iterable, TextIO
 import os
 import sys
 import tempfile
@@ -29,7 +30,7 @@ class GradingError(RuntimeError):
     """Grading itself could not run (a kit bug or a bad request), not a student mistake."""
 
 
-def resolve_topics(topics) -> list[str]:
+def resolve_topics(topics: Iterable[str] | None) -> list[str]:
     if not topics:
         return list(catalog.TOPIC_NAMES)
     unknown = [t for t in topics if t not in catalog.TOPIC_NAMES]
@@ -39,8 +40,8 @@ def resolve_topics(topics) -> list[str]:
     return list(dict.fromkeys(topics))
 
 
-def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
-          lang: str | None = None, pictures: bool = False, protect=(),
+def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEFAULT_TIMEOUT_S,
+          *, lang: str | None = None, pictures: bool = False, protect: Iterable[str] = (),
           budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S,
           fail_fast: bool = False) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
@@ -89,7 +90,7 @@ def grade(folder: str, topics=None, timeout: float = DEFAULT_TIMEOUT_S, *,
 
 
 def _run_pytest(submission: Submission, topics: list[str], scratch: str, pictures: bool,
-                fail_fast: bool = False):
+                fail_fast: bool = False) -> tuple[dict[Any, Any], dict[Any, Any]]:
     import pytest
 
     from .plugin import GradingPlugin, Pictures
@@ -122,14 +123,14 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
 class _quiet:
     """Keep pytest's own chatter off the user's terminal; our reporters speak instead."""
 
-    def __init__(self, sink):
+    def __init__(self, sink: TextIO) -> None:
         self.sink = sink
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self.saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = self.sink
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         sys.stdout, sys.stderr = self.saved
 
 

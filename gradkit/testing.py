@@ -78,7 +78,7 @@ def given(*, fewer: bool = False, **strategies: Any) -> Callable[[Callable[..., 
     the one pytest calls dispatches on the ``dtype`` argument. Only public hypothesis API:
     ``given`` and ``settings``, decided when the check is defined."""
     def decorate(check: Callable[..., Any]) -> Any:
-        examples = hypothesis.settings.default.max_examples
+        examples = hypothesis.settings().max_examples  # the loaded profile's
         if fewer:
             examples = _quarter(examples)
         full = hypothesis.settings(max_examples=examples)(hypothesis.given(**strategies)(check))

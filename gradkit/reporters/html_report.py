@@ -144,8 +144,9 @@ def _curves(curves: dict, lang: str) -> str:
 COLOURS = {"student": "#1565c0", "reference": "#9e9e9e"}
 
 
-def _plot(series: dict, labels: dict, parted=None, x_label="", y_label="",
-          width=360, height=220, pad=34) -> str:
+def _plot(series: dict[str, list[tuple[float, float]]], labels: dict[str, str],
+          parted: int | None = None, x_label: str = "", y_label: str = "",
+          width: int = 360, height: int = 220, pad: int = 34) -> str:
     """Lines on shared axes, hand-drawn SVG (no plotting library, no network)."""
     points = [p for line in series.values() for p in line]
     if not points:
@@ -155,7 +156,7 @@ def _plot(series: dict, labels: dict, parted=None, x_label="", y_label="",
     sx = (width - 2 * pad) / ((x1 - x0) or 1)
     sy = (height - 2 * pad) / ((y1 - y0) or 1)
 
-    def at(p):
+    def at(p: tuple[float, float]) -> str:
         return f"{pad + (p[0] - x0) * sx:.1f},{height - pad - (p[1] - y0) * sy:.1f}"
     out = [f'<svg viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg">',
            f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}" '
@@ -175,11 +176,11 @@ def _plot(series: dict, labels: dict, parted=None, x_label="", y_label="",
         x, y = at(mine[min(parted, len(mine) - 1)]).split(",")
         out.append(f'<circle cx="{x}" cy="{y}" r="5" fill="none" stroke="#c62828" stroke-width="2"/>')
     # Axis values: both ends of each axis.
-    for value, x in ((x0, pad), (x1, width - pad)):
-        out.append(f'<text class="tick" x="{x}" y="{height - pad + 12}" font-size="9" '
+    for value, tick_x in ((x0, pad), (x1, width - pad)):
+        out.append(f'<text class="tick" x="{tick_x}" y="{height - pad + 12}" font-size="9" '
                    f'text-anchor="middle">{value:.3g}</text>')
-    for value, y in ((y0, height - pad), (y1, pad)):
-        out.append(f'<text class="tick" x="{pad - 3}" y="{y + 3}" font-size="9" '
+    for value, tick_y in ((y0, height - pad), (y1, pad)):
+        out.append(f'<text class="tick" x="{pad - 3}" y="{tick_y + 3}" font-size="9" '
                    f'text-anchor="end">{value:.3g}</text>')
     legend_y = pad - 10
     for i, who in enumerate(("student", "reference")):

@@ -4,6 +4,7 @@ mistake, where to get a hint, and the student's graph as text. Total last."""
 
 from __future__ import annotations
 
+from typing import Any
 import re
 
 from rich.cells import cell_len
@@ -12,7 +13,7 @@ from rich.markup import escape
 
 from .. import catalog
 from ..i18n import misconception, text
-from ..results import PASSED, FunctionResult, GradeResult
+from ..results import PASSED, CheckResult, FunctionResult, GradeResult
 from .summary import SILENT_KINDS
 
 MARK = {PASSED: "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]"}
@@ -87,8 +88,8 @@ def _function(console: Console, fn: FunctionResult, lang: str, html: str | None,
         for label, value in columns([(text('report.expected', lang), first.expected),
                                      (text('report.got', lang), first.got)], lang):
             console.print(f"      {escape(label)}{escape(value or '')}")
-    for line in explanation(first, lang):
-        console.print(f"      [bold magenta]{escape(line[0])}[/]{escape(line[1])}")
+    for heading, words in explanation(first, lang):
+        console.print(f"      [bold magenta]{escape(heading)}[/]{escape(words)}")
     if first.output:
         console.print(f"      {escape(text('report.output', lang))}:")
         for line in first.output.splitlines():
@@ -99,7 +100,7 @@ def _function(console: Console, fn: FunctionResult, lang: str, html: str | None,
     console.print(f"      [dim]{escape(text('report.hint', lang, function=fn.function))}[/]")
 
 
-def shown_check(failed: list):
+def shown_check(failed: list[CheckResult]) -> CheckResult:
     """The failed check a report explains: the first a named mistake explains (its
     diagnosis was computed on its own counterexample), else the first that is not
     hidden, else the first."""
@@ -107,7 +108,7 @@ def shown_check(failed: list):
             or next((c for c in failed if not c.hidden), None) or failed[0])
 
 
-def columns(rows, lang: str) -> list[tuple[str, str]]:
+def columns(rows: list[tuple[str, str | None]], lang: str) -> list[tuple[str, str | None]]:
     """``label: `` padded to one display width (a CJK character takes two columns)."""
     colon = "：" if lang == "zh" else ": "
     labels = [label + colon for label, _ in rows]
@@ -116,7 +117,7 @@ def columns(rows, lang: str) -> list[tuple[str, str]]:
             for label, (_, value) in zip(labels, rows)]
 
 
-def explanation(check, lang: str) -> list[tuple[str, str]]:
+def explanation(check: CheckResult, lang: str) -> list[tuple[str, str]]:
     """The lines that explain a failed check: its diagnosis (with its components for a
     tuple), or its failure profile when no named mistake fits. [(label, text)]."""
     colon = "：" if lang == "zh" else ": "
@@ -131,11 +132,11 @@ def explanation(check, lang: str) -> list[tuple[str, str]]:
     return []
 
 
-def parts_text(parts, lang: str) -> str:
+def parts_text(parts: list[Any], lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(part_text(p, lang) for p in parts)
 
 
-def part_text(part, lang: str) -> str:
+def part_text(part: Any, lang: str) -> str:
     name, right, relation, factor = part
     if right:
         return text("part.right", lang, name=name)
@@ -216,7 +217,7 @@ def first_difference(drawn: dict) -> int | None:
     return next((i for i, (a, b) in enumerate(zip(mine, ref)) if a != b), min(len(mine), len(ref)))
 
 
-def _strip_call(check) -> str:
+def _strip_call(check: CheckResult) -> str:
     """The message without the call it starts with (shown on its own line)."""
     if check.call and check.message.startswith(check.call + ": "):
         return check.message[len(check.call) + 2:]
