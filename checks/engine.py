@@ -304,6 +304,8 @@ def backward_diagnoses(spec, dtype, device):
                  and approx(got, from_ones())),
             when("constant_input_stops_walk", lambda got, expected: approx(
                 got, eg.wrong_engine(spec, dtype, device, stop_at_constant=True))),
+            when("walk_stops_at_leaf", lambda got, expected: approx(
+                got, eg.wrong_engine(spec, dtype, device, stop_at_leaf=True))),
             when("walk_not_topological", lambda got, expected: any(
                 approx(got, eg.wrong_engine(spec, dtype, device, order=order))
                 for order in eg.WRONG_ORDERS)),
@@ -379,10 +381,11 @@ def test_backward_matches_torch(student, device, dtype, spec):
 
 
 @pytest.mark.grades(TOPIC, "backward")
-@pytest.mark.parametrize("kind", ["mul_sum", "shared", "detach", "diamond", "constant_first"])
+@pytest.mark.parametrize("kind", ["mul_sum", "shared", "detach", "diamond", "constant_first",
+                                  "leaf_before_inner"])
 def test_backward_worked_examples(student, device, kind):
-    """The curriculum's three worked examples, a diamond, and a constant first input, in
-    float32."""
+    """The curriculum's three worked examples, a diamond, a constant first input and a leaf
+    met before an inner node, in float32."""
     spec = eg.worked(kind)
     case = backward_case(student, spec, torch.float32, device)
     expected = eg.torch_backward(spec, torch.float32, device)

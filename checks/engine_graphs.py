@@ -266,6 +266,14 @@ def worked(kind: str) -> dict:
                           {"op": "leaf", "value": [3.0, 4.0], "requires_grad": True},
                           {"op": "mul", "inputs": [0, 1]}, {"op": "sum", "inputs": [2]}],
                 "root": 3, "grad_root": None}
+    if kind == "leaf_before_inner":
+        # t3 = tanh(t0) * t1: a depth-first order meets the leaf t1 before the inner node t2,
+        # so a walk that stops at its first leaf never reaches t0.
+        return {"nodes": [{"op": "leaf", "value": [0.5, -1.0], "requires_grad": True},
+                          {"op": "leaf", "value": [2.0, 3.0], "requires_grad": True},
+                          {"op": "tanh", "inputs": [0]}, {"op": "mul", "inputs": [2, 1]},
+                          {"op": "sum", "inputs": [3]}],
+                "root": 4, "grad_root": None}
     if kind == "diamond":
         # r = q + exp(q), q = tanh(x): BFS (r, q, p, x) and DFS pre-order (r, q, x, p) both
         # put q before its user p.
@@ -333,11 +341,13 @@ def _wrong_order(spec: dict, kind: str) -> list[int]:
 
 
 def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool = False,
-                 order: str | None = None, stop_at_constant: bool = False) -> list:
+                 order: str | None = None, stop_at_constant: bool = False,
+                 stop_at_leaf: bool = False) -> list:
     """``accumulate=False``: a shared node's gradient overwritten (the last one wins) in
     a topological walk; ``paths=True``: a recursive walk along every path that assigns
     at the leaves (the last path wins); ``order``: a walk in one of WRONG_ORDERS;
-    ``stop_at_constant``: a node's inputs after one that needs no gradient are skipped."""
+    ``stop_at_constant``: a node's inputs after one that needs no gradient are skipped;
+    ``stop_at_leaf``: the walk ends at the first leaf it meets."""
     nodes, flags = spec["nodes"], requires_grad(spec["nodes"])
     values = build(spec, dtype, device)
     root = spec["root"]
@@ -359,6 +369,8 @@ def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool
         grads[root] = g0
         for i in (_order(spec) if order is None else _wrong_order(spec, order)):
             node = nodes[i]
+            if node["op"] == "leaf" and stop_at_leaf:
+                break
             if node["op"] == "leaf" or i not in grads:
                 continue
             parts = op_vjp(node["op"], node.get("k"), [values[j] for j in node["inputs"]],

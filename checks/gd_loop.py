@@ -179,7 +179,7 @@ def gd_diagnoses(*args):
             matches("loss_as_gradient", lambda: loss_as_gradient_ref(*args)),
             matches("weights_zeroed", lambda: weights_zeroed_ref(*args)),
             raised("inplace_leaf_update", "leaf Variable that requires grad"),
-            raised("rebinding_loses_leaf", "NoneType")]
+            raised("rebinding_loses_leaf", "NoneType|does not require grad")]
 
 
 def sgd_diagnoses(*args):
