@@ -130,11 +130,15 @@ def _one_negated(got, expected):
 
 
 def _unreduced(got, expected, out):
-    """A gradient shaped like the op's (broadcast) result where its input is smaller."""
+    """A gradient shaped like the op's (broadcast) result where its input is smaller, or
+    summed right but keeping the broadcast's leading dimensions as 1s."""
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         return False
     return any(isinstance(gg, torch.Tensor) and isinstance(e, torch.Tensor)
-               and tuple(gg.shape) != tuple(e.shape) and tuple(gg.shape) == tuple(out.shape)
+               and tuple(gg.shape) != tuple(e.shape)
+               and (tuple(gg.shape) == tuple(out.shape)
+                    or (gg.dim() > e.dim() and gg.numel() == e.numel()
+                        and approx(gg.reshape(e.shape), e)))
                for gg, e in zip(got, expected))
 
 
@@ -422,6 +426,10 @@ def function_specs(draw):
     return {"terms": terms}, x
 
 
+# A central difference divided by eps (not 2·eps), by 4·eps, or not by eps at all.
+_WRONG_SCALES = (2.0, 0.5, EPS, 2 * EPS)
+
+
 @pytest.mark.grades(TOPIC, "numerical_grad")
 @given(raw=function_specs())
 def test_numerical_grad_is_central(student, device, raw):
@@ -433,6 +441,9 @@ def test_numerical_grad_is_central(student, device, raw):
     xr = x.clone().requires_grad_(True)
     expected = torch.autograd.grad(f(xr), xr)[0].detach()
 
+    def central():
+        return (one_sided(1) + one_sided(-1)) / 2
+
     def one_sided(sign):
         flat, out = x.reshape(-1), torch.zeros(x.numel(), dtype=torch.float64, device=device)
         for i in range(x.numel()):
@@ -443,7 +454,12 @@ def test_numerical_grad_is_central(student, device, raw):
 
     case = Case(student, TOPIC, "numerical_grad", None, x, EPS,
                 diagnoses=[when("one_sided_difference", lambda got, e: approx(got, one_sided(1))
-                                or approx(got, one_sided(-1)))])
+                                or approx(got, one_sided(-1))),
+                           when("difference_scaled", lambda got, e: any(
+                               approx(got, central() * c) for c in _WRONG_SCALES)),
+                           when("all_elements_perturbed", lambda got, e: x.numel() > 1 and approx(
+                               got, torch.full_like(x, float((f(x + EPS) - f(x - EPS))
+                                                             / (2 * EPS)))))])
     case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
     case.shown = dict(case.inputs)
     got = case.run(functions={0: spec}).value
