@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from checks.contract import sample_args, untouched_check
 from checks.diagnose import FEATURES, Diagnosis, has_zero, matches, raised, size, when
-from checks.expect import Case, tensor, tensor_problem
+from checks.expect import Case, tensor
+from checks.tolerance import tensor_problem
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
 from gradkit.testing import given, text

@@ -12,6 +12,7 @@ import re
 
 import torch
 
+from checks.tolerance import tensor_problem
 from gradkit.testing import known_misconception
 
 
@@ -79,8 +80,6 @@ def first_error_match(diagnoses, message: str) -> str | None:
 
 def approx(got, want) -> bool:
     """``got`` passes as ``want`` (same structure; tensors by the checks' own tolerance)."""
-    from checks.expect import tensor_problem
-
     if isinstance(want, torch.Tensor):
         if not isinstance(got, torch.Tensor):
             return False

@@ -12,6 +12,7 @@ from checks import engine_graphs as eg
 from checks.contract import rule_check, untouched_check
 from checks.diagnose import FEATURES, approx, when
 from checks.expect import Case
+from checks.tolerance import tensor_problem
 from gradkit.testing import given, describe
 from gradkit.testing import text
 from gradkit.testing import recipes
@@ -369,7 +370,6 @@ def expect_grads(case, got, expected):
         if e is None and g is not None:
             case.fail(text("engine.backward_not_none", node=i), expected, list(got))
         if e is not None:
-            from checks.expect import tensor_problem
             problem = tensor_problem(g, e, f"t{i}.grad", None)
             if problem:
                 case.fail(problem, expected, list(got))

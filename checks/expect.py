@@ -10,26 +10,13 @@ from __future__ import annotations
 import torch
 
 from checks.diagnose import FEATURES, all_matches, first_error_match, when
+from checks.tolerance import close_pairs, float32_inside, kind_of, tensor_problem
 from gradkit.testing import EVIDENCE
 from gradkit.testing import catalog, describe
 from gradkit.testing import BUDGET
 from gradkit.testing import recipes
 from gradkit.testing import text
 from gradkit.testing import STUDENT_ERRORS, CheckFailure
-
-# |got - expected| <= RTOL * (|expected| + scale), elementwise. ``scale`` is the
-# size of the quantities the answer is computed from (default: the largest
-# expected element, never below FLOOR), so the check is relative at every
-# magnitude: an answer of size 0.01 is held to 0.01's precision, not to 1's.
-# float32: a correct answer computed in another operation order differs from the
-# reference by a few units of float32 rounding (about 6e-8) times the sum of the
-# terms' sizes; the checks draw inputs without catastrophic cancellation, so 1e-3
-# of the answer's scale leaves a margin of over 1000x for that, while a wrong
-# factor (2, n, -1), a clamp or a dropped term is far outside it.
-# float64: the same reasoning at float64's rounding (about 1e-16): 1e-10 leaves the
-# same kind of margin, and a float32 computation cast back (errors near 1e-7) fails.
-RTOL = {torch.float32: 1e-3, torch.float64: 1e-10}
-FLOOR = {torch.float32: 1e-4, torch.float64: 1e-8}
 
 
 class Case:
@@ -138,7 +125,7 @@ class Case:
         """A tuple of tensors; a failure shows the whole tuples, expected and got."""
         if not isinstance(got, (tuple, list)):
             self.fail(text("expect.tuple_type", n=len(expected), names=", ".join(names),
-                           kind=_kind(got)), expected, got)
+                           kind=kind_of(got)), expected, got)
         if len(got) != len(expected):
             self.fail(text("expect.tuple_len", n=len(expected), names=", ".join(names),
                            m=len(got)), expected, got)
@@ -155,7 +142,7 @@ class Case:
                 not any(d.id == "float32_inside" for d in self.diagnoses):
             self.diagnoses.append(when("float32_inside", float32_inside))
             self.diagnoses.append(when("approximation_not_exact", lambda got, want: (
-                _close_pairs(got, want, 1e-3) and not float32_inside(got, want))))
+                close_pairs(got, want, 1e-3) and not float32_inside(got, want))))
 
     def expect_list(self, got, expected: list, what: str, item: type, misconception=None):
         """A list of plain values (names, bools), equal item by item."""
@@ -163,7 +150,7 @@ class Case:
             got = list(got)
         if not isinstance(got, list) or not all(type(g) is item for g in got):
             odd = got if not isinstance(got, list) else next(g for g in got if type(g) is not item)
-            self.fail(text("expect.list_type", item=item.__name__, kind=_kind(odd)), expected, got)
+            self.fail(text("expect.list_type", item=item.__name__, kind=kind_of(odd)), expected, got)
         if got == expected:
             return
         first = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e),
@@ -179,7 +166,7 @@ class Case:
         if isinstance(got, torch.Tensor) and got.dim() == 0 and got.dtype == torch.bool:
             self.fail(text("expect.bool_tensor"), expected, got)
         if type(got) is not bool:
-            self.fail(text("expect.bool_type", kind=_kind(got)), expected, got)
+            self.fail(text("expect.bool_type", kind=kind_of(got)), expected, got)
         if got != expected:
             self.fail(text("expect.bool_value", got=got, expected=expected), expected, got)
 
@@ -191,93 +178,6 @@ def case_factory(topic: str, diagnoses: dict):
         found = diagnoses.get(function)
         return Case(student, topic, function, *args, diagnoses=found(*args) if found else ())
     return make
-
-
-def tensor_problem(got, expected: torch.Tensor, what: str, scale: float | None) -> str | None:
-    """What is wrong with ``got`` as an answer of ``expected``'s contract, or None."""
-    if not isinstance(got, torch.Tensor):
-        return text("tensor.not_tensor", what=what, kind=_kind(got))
-    if tuple(got.shape) != tuple(expected.shape):
-        return text("tensor.shape", what=what, got=tuple(got.shape),
-                    expected=tuple(expected.shape)) + _shape_hint(got.shape, expected.shape)
-    if got.dtype != expected.dtype:
-        return text("tensor.dtype", what=what, got=got.dtype, expected=expected.dtype)
-    if _device_of(got) != _device_of(expected):
-        return text("tensor.device", what=what, got=_device_of(got), expected=_device_of(expected))
-    got_c = got.detach().to("cpu", torch.float64)
-    exp_c = expected.detach().to("cpu", torch.float64)
-    if not torch.isfinite(got_c).all():
-        return text("tensor.nonfinite", what=what)
-    rtol = RTOL.get(expected.dtype, 1e-7)
-    if scale is None:
-        scale = exp_c.abs().max().item() if exp_c.numel() else 1.0
-    scale = max(scale, FLOOR.get(expected.dtype, 1e-8))
-    err = (got_c - exp_c).abs()
-    bad = err > rtol * (exp_c.abs() + scale)
-    if not bad.any():
-        return None
-    where = _first_index(bad)
-    by = f"{err.max().item():.3g}"
-    if where is None:
-        return text("tensor.differs", what=what, by=by)
-    return text("tensor.differs_at", what=what, where=where, by=by)
-
-
-def float32_inside(got, expected) -> bool:
-    """Every float64 tensor of ``got`` equals ``expected`` to float32's precision (and
-    the answer failed at float64's), and holds only values a float32 can hold exactly:
-    the work was done in float32 and cast back (an approximation in float64 is close too,
-    but its values are not float32's)."""
-    return _close_pairs(got, expected, 1e-5) and all(
-        bool((g.detach().cpu().double() == g.detach().cpu().float().double()).all())
-        for g in (got if isinstance(got, (tuple, list)) else [got]) if isinstance(g, torch.Tensor))
-
-
-def _close_pairs(got, expected, rtol: float) -> bool:
-    """Every float64 tensor of ``got`` is within ``rtol`` of ``expected`` (relative to each
-    element plus the answer's scale)."""
-    pairs = zip(got, expected) if isinstance(expected, tuple) and isinstance(got, (tuple, list)) \
-        else [(got, expected)]
-    seen = False
-    for g, e in pairs:
-        if not (isinstance(g, torch.Tensor) and isinstance(e, torch.Tensor)) or \
-                g.shape != e.shape or e.dtype != torch.float64:
-            return False
-        g64, e64 = g.detach().cpu().double(), e.detach().cpu().double()
-        scale = max(e64.abs().max().item() if e64.numel() else 0.0, FLOOR[torch.float64])
-        if not bool(((g64 - e64).abs() <= rtol * (e64.abs() + scale)).all()):
-            return False
-        seen = True
-    return seen
-
-
-def _kind(value) -> str:
-    if isinstance(value, torch.Tensor):
-        return text("kind.tensor", shape=tuple(value.shape))
-    if value is None:
-        return text("kind.none")
-    return text("kind.other", type=type(value).__name__)
-
-
-def _device_of(t: torch.Tensor) -> str:
-    meta = getattr(t, "gk_meta", None)
-    device = torch.device(meta.device if meta else t.device)
-    return device.type if device.type == "cpu" else f"{device.type}:{device.index or 0}"
-
-
-def _shape_hint(got, expected) -> str:
-    if tuple(expected) == () and tuple(got) == (1,):
-        return text("tensor.shape_scalar")
-    if len(got) == len(expected) == 2 and tuple(got) == tuple(reversed(expected)):
-        return text("tensor.shape_transposed")
-    return ""
-
-
-def _first_index(mask: torch.Tensor):
-    if mask.dim() == 0:
-        return None
-    idx = mask.nonzero()[0].tolist()
-    return tuple(idx) if len(idx) > 1 else idx[0]
 
 
 def tensor(values, dtype, device) -> torch.Tensor:
