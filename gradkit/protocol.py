@@ -94,6 +94,7 @@ class Facts(TypedDict):
     autograd_used: bool         # watch.AutogradWatch saw the engine run
     optim_used: bool            # watch.OptimizerWatch saw a torch.optim optimizer built
     is_leaf_read: bool          # watch.AttributeReadWatch("is_leaf")
+    process_started: bool       # integrity.ProcessWatch: a process or ctypes during the call
     backward_calls: int
     arg_grads: dict[str, GradFacts]
     vjp: NotRequired[VjpFacts]

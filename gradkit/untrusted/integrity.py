@@ -29,7 +29,12 @@ _REACH_IN = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_r
              "gc.get_referents", "ctypes.", "sys.settrace", "sys.setprofile",
              "object.__setattr__", "object.__delattr__", "code.__new__", "function.__new__",
              "cpython.PyInterpreterState", "sys.addaudithook",
-             "_thread.start_new_thread")
+             "_thread.start_new_thread") + ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn",
+                                            "os.exec", "os.system", "subprocess.Popen")
+# Events that start a process or reach native code (a fork done through ctypes): what runs
+# there is beyond the watches, so a rule about how an answer is computed cannot be checked.
+_UNWATCHABLE = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
+                "subprocess.Popen", "ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function")
 _MAX_EVENTS = 200
 
 
@@ -150,6 +155,7 @@ class AuditLog:
         self.events: list[dict[str, Any]] = []
         self.active = False
         self.folder = ""
+        self.unwatchable = 0  # how many _UNWATCHABLE events student code has raised so far
 
     def install(self) -> None:
         import sysconfig
@@ -157,6 +163,7 @@ class AuditLog:
         log = self
         getframe = sys._getframe
         reach_in = _REACH_IN
+        unwatchable = _UNWATCHABLE
 
         def hook(event: str, args: tuple[Any, ...]) -> None:
             if not log.active:
@@ -166,11 +173,11 @@ class AuditLog:
                     return
             elif not event.startswith(reach_in):
                 return
-            if len(log.events) >= _MAX_EVENTS:
-                return
             log.active = False  # nothing below may re-enter the hook
             try:
                 where = log._student_frame(getframe(1))
+                if where is not None and event.startswith(unwatchable):
+                    log.unwatchable += 1  # counted before the list's de-duplication and cap
                 if where is not None:
                     detail = ""
                     if event in ("object.__setattr__", "object.__delattr__") and len(args) > 1:
@@ -178,7 +185,7 @@ class AuditLog:
                     elif event == "import":
                         detail = str(args[0])
                     entry = {"event": event, "detail": detail[:200], **where}
-                    if entry not in log.events:
+                    if entry not in log.events and len(log.events) < _MAX_EVENTS:
                         log.events.append(entry)
             finally:
                 log.active = True
@@ -201,6 +208,9 @@ class AuditLog:
             depth += 1
         return None
 
+    def process_watch(self) -> ProcessWatch:
+        return ProcessWatch(self)
+
     def start(self, folder: str) -> None:
         self.folder = folder
         self.active = True
@@ -208,6 +218,25 @@ class AuditLog:
     def stop(self) -> list[dict[str, Any]]:
         self.active = False
         return list(self.events)
+
+
+class ProcessWatch:
+    """Did the call start a process or reach native code through ctypes (seen by the
+    AuditLog)? A watch like those of ``watch``: ``reset`` before a call, ``used`` after."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+        self.mark = 0
+
+    def install(self) -> None:
+        pass  # the AuditLog's hook is installed once, by serve()
+
+    def reset(self, folder: str = "") -> None:
+        self.mark = self.log.unwatchable
+
+    @property
+    def used(self) -> bool:
+        return self.log.unwatchable > self.mark
 
 
 # ---------------------------------------------------------------- grader side

@@ -48,6 +48,7 @@ def serve(sock: socket.socket, output: int | str) -> NoReturn:
     snapshot = integrity.Snapshot()
     audit = integrity.AuditLog()
     audit.install()
+    watches["process_started"] = audit.process_watch()
     changed, restore, start, stop = snapshot.changed, snapshot.restore, audit.start, audit.stop
     engine_watch = watches["autograd_used"]
     recv, send, handle, error, truncate = channel.recv, channel.send, _handle, _error, _truncate_output
