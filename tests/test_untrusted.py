@@ -154,25 +154,27 @@ def test_cheating_gets_exactly_what_was_computed(tmp_path, cheat):
     assert cheated["two_layer_grads"] == 4  # the honest rest is untouched
 
 
+# In a topic without the no-autograd rule (there, starting a process breaks the rule).
 LEFTOVERS = '''
 import subprocess, os, sys
-def linear_mse_grad(x, y, w, b):
+def predict(w, b, x):
     subprocess.Popen(["sleep", "613"], start_new_session=True)  # leaves the process group
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
             os.execvp("sleep", ["sleep", "614"])
         os._exit(0)
-    residual = w * x + b - y
-    return (2 * residual * x).mean(), (2 * residual).mean()
+    with torch.no_grad():
+        return w * x + b
 '''
 
 
 @AS_ROOT
 def test_no_process_of_the_submission_outlives_grading(tmp_path):
-    sub = overlay(tmp_path / "sub", {"manual_grad": LEFTOVERS})
-    data = _grade(sub, tmp_path / "r.json")
-    assert _scores(data)["linear_mse_grad"] == 2
+    sub = overlay(tmp_path / "sub", {"detach": LEFTOVERS})
+    data = _grade(sub, tmp_path / "r.json", topics=("detach",))
+    fn = next(f for f in data["functions"] if f["function"] == "predict")
+    assert fn["score"] == fn["max_score"]  # its answers were right: they count
     time.sleep(0.5)
     assert _commands_running("sleep 613", "sleep 614") == []
 
