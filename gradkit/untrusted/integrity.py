@@ -24,17 +24,18 @@ from typing import TYPE_CHECKING, Any, Mapping
 if TYPE_CHECKING:
     from ..protocol import CallRequest
 
-# Audit events that reach into the interpreter or the grader, by prefix.
+# Audit events that start a process; with those that reach into the interpreter or the
+# grader, the reach-in events (by prefix).
+_PROCESS_STARTS = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
+                   "subprocess.Popen")
 _REACH_IN = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
              "gc.get_referents", "ctypes.", "sys.settrace", "sys.setprofile",
              "object.__setattr__", "object.__delattr__", "code.__new__", "function.__new__",
              "cpython.PyInterpreterState", "sys.addaudithook",
-             "_thread.start_new_thread") + ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn",
-                                            "os.exec", "os.system", "subprocess.Popen")
+             "_thread.start_new_thread") + _PROCESS_STARTS
 # Events that start a process or reach native code (a fork done through ctypes): what runs
 # there is beyond the watches, so a rule about how an answer is computed cannot be checked.
-_UNWATCHABLE = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
-                "subprocess.Popen", "ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function")
+_UNWATCHABLE = _PROCESS_STARTS + ("ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function")
 _MAX_EVENTS = 200
 
 
