@@ -1,0 +1,79 @@
+"""Student-controlled text made inert before any report shows it.
+
+A student writes file names, exception messages, printed output and return values
+that end up in the terminal, JSON, HTML, JUnit, Gradescope, PrairieLearn and CSV
+outputs. None of that text may act on the reader: no terminal escapes (clear screen,
+colours, window titles, hyperlinks), no bidirectional overrides that reorder what a
+reader sees, no characters XML forbids, no spreadsheet formulas, and no path of the
+grader's own scratch folders. Every reporter passes student text through here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences,
+# and the 8-bit C1 forms of CSI/OSC.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI: colours, cursor moves, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"   # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]"                   # other Fe escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
+    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # 8-bit OSC
+)
+# Bidirectional controls (embeddings, overrides, isolates, marks) and other invisible
+# format characters that change how text reads without being seen.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# A CSV cell starting with one of these is read as a formula by spreadsheets (OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The grader's scratch folders (tempfile.mkdtemp(prefix="gradkit-")), wherever they are.
+_SCRATCH = re.compile(r"(?:/[^\s/'\"]+)*/gradkit-[A-Za-z0-9_]+(?:/[^\s'\":]*)?")
+
+
+def _keep(ch: str) -> bool:
+    if ch in "\n\t":
+        return True
+    if ch in _BIDI:
+        return False
+    category = unicodedata.category(ch)
+    # Cc: C0/C1 controls (incl. DEL); Cs: lone surrogates (not valid in UTF-8 or XML);
+    # Co/Cn: private use and unassigned, which XML 1.0 allows but terminals render oddly
+    # only sometimes, so they are kept.
+    if category in ("Cc", "Cs"):
+        return False
+    return ch not in ("\ufffe", "\uffff")  # not characters at all, and illegal in XML
+
+
+def text(value: object) -> str:
+    """``value`` as a string with escapes, control and bidi characters removed and
+    grader scratch paths replaced by ``<scratch>``. Newlines and tabs stay."""
+    s = value if isinstance(value, str) else str(value)
+    s = s.replace("\r\n", "\n")
+    s = _ESCAPES.sub("", s)
+    s = "".join(ch if _keep(ch) else "" for ch in s)
+    return _SCRATCH.sub("<scratch>", s)
+
+
+def line(value: object) -> str:
+    """Like ``text``, on one line: newlines and tabs become spaces (names, CSV cells)."""
+    return re.sub(r"[\n\t]+", " ", text(value))
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: inert, one line, and a leading formula
+    character neutralised with a quote (OWASP's CSV-injection advice)."""
+    s = line(value)
+    return "'" + s if s.startswith(_FORMULA_START) else s
+
+
+def deep(value: object) -> object:
+    """``text`` applied to every string inside nested lists, tuples and dicts (keys too)."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, dict):
+        return {deep(k): deep(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(deep(v) for v in value)
+    return value
