@@ -97,6 +97,8 @@ def grade_one(student: str, source: Path, out: Path, grader: GraderProcess, opti
     ``batch_workers.GraderProcess``); returns "graded", "kept" or "failed", or None when
     the batch was interrupted while this one was being graded (nothing is recorded).
     A grading that breaks keeps its output in ``<student>.log`` beside the results."""
+    # The grader process runs in the kit's folder: every path it is given is absolute.
+    source, out = source.resolve(), out.resolve()
     if out.exists() and not force and _valid(out):
         return "kept"
     log = out.with_suffix(".log")
@@ -104,7 +106,7 @@ def grade_one(student: str, source: Path, out: Path, grader: GraderProcess, opti
         try:
             folder = unpack(source, Path(tmp) / student) if source.suffix == ".zip" else source
         except (UnsafeZip, zipfile.BadZipFile, OSError) as exc:
-            formats.write_failure("json", str(exc), str(out), str(source))
+            record_failure(out, log, str(exc), str(source))
             return "failed"
         outcome = grader.grade(str(folder), str(out), str(log),
                                {**options, "submission": str(source)})
@@ -112,10 +114,27 @@ def grade_one(student: str, source: Path, out: Path, grader: GraderProcess, opti
         _forget(out, log, keep_result=outcome in ("graded", "failed"), keep_log=outcome == "failed")
         return None if outcome == "crashed" else outcome
     if outcome == "crashed" or not _valid(out):  # the grader itself died: the row says why
-        formats.write_failure("json", "the grader stopped before writing a result", str(out),
-                              str(source))
+        record_failure(out, log, "the grader stopped before writing a result", str(source))
         return "failed"
+    if outcome == "failed":
+        keep_log(log, "the grading could not run (see the results file's notes)")
     return outcome
+
+
+def record_failure(out: Path, log: Path, reason: str, source: str) -> None:
+    """A submission that could not be graded: a results file that says why, and a log."""
+    formats.write_failure("json", reason, str(out), source)
+    keep_log(log, reason)
+
+
+def keep_log(log: Path, reason: str) -> None:
+    """Every failed grading keeps a log: the grading's own output where it wrote one,
+    with ``reason`` added at its end."""
+    try:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"\ngradkit: {reason}\n")
+    except OSError:
+        pass
 
 
 def _forget(out: Path, log: Path, keep_result: bool, keep_log: bool = False) -> None:
@@ -159,6 +178,8 @@ def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool 
     recorded; the CSV and summary of what is done are written, and the report says
     ``interrupted``: running the same command again grades the rest.
     """
+    # Relative paths mean the caller's folder, wherever the graders run.
+    folder, csv_path, out_dir = folder.resolve(), csv_path.resolve(), out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     options = dict(options or {})
     todo = submissions(folder)

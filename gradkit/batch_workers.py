@@ -60,7 +60,9 @@ class GraderProcess:
             if self.proc is None or self.proc.poll() is not None:
                 self.proc = self._start()
             proc = self.proc  # ``stop()`` from another thread (Ctrl-C) may clear self.proc
-            job = {"folder": folder, "out": out, "log": log, **options}
+            # the process runs in the kit's folder: a relative path would mean another file
+            job = {"folder": os.path.abspath(folder), "out": os.path.abspath(out),
+                   "log": os.path.abspath(log), **options}
             assert proc.stdin is not None and proc.stdout is not None  # both PIPE
             try:
                 proc.stdin.write((json.dumps(job) + "\n").encode())

@@ -36,9 +36,14 @@ _NAMES = {
     "_pop_mode": "torch internals", "_disable_current_modes": "torch internals",
     "_DisableTorchDispatch": "torch internals", "_len_torch_dispatch_stack": "torch internals",
     "_pop_torch_dispatch_stack": "torch internals", "_pop_torch_function_stack": "torch internals",
+    "checks": "grader",
 }
+# The kit's own checks (and the references they hold) as a package: importing it, or
+# naming it to an import function, is reaching for the answers.
+_GRADER_PACKAGES = ("checks", "gradkit")
 _TEXT = [(re.compile(r"/proc\b"), "/proc", "interpreter"),
          (re.compile(r"torch\._C\b"), "torch._C", "torch internals"),
+         (re.compile(r"\bchecks[/\\]\w"), "checks/ files", "grader"),
          (re.compile(r"\\x[0-9a-fA-F]{2}|base64|codecs\.decode|rot13"),
           "obfuscated text", "dynamic code")]
 _MAX = 50
@@ -82,7 +87,7 @@ def scan_file(path: str, label: str) -> list[dict[str, Any]]:
                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
                 for n in names:
                     for part in (n, n.split(".")[0], n.rsplit(".", 1)[-1]):
-                        if part in _NAMES:
+                        if part in _NAMES and (part != "checks" or _names_grader(n)):
                             hit(line, part)
                     if n.startswith("torch._C") or n.startswith("torch.autograd.forward_ad"):
                         hit(line, "torch._C" if n.startswith("torch._C") else "forward_ad")
@@ -92,7 +97,8 @@ def scan_file(path: str, label: str) -> list[dict[str, Any]]:
                 dotted = _dotted(node)
                 if dotted in ("sys.modules", "os.system", "os.fork"):
                     hit(line, dotted)
-            elif isinstance(node, ast.Name) and node.id in _NAMES and node.id != "signal":
+            elif isinstance(node, ast.Name) and node.id in _NAMES and node.id not in ("signal",
+                                                                                 "checks"):
                 hit(line, node.id)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                     node.func.id in ("getattr", "setattr", "delattr", "vars", "globals") and \
@@ -102,13 +108,40 @@ def scan_file(path: str, label: str) -> list[dict[str, Any]]:
                 if node.func.id in ("vars", "globals") or len(node.args) > 1:
                     hit(line, f"{node.func.id}()")
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                    node.value in _NAMES and node.value not in ("exec", "eval", "compile", "signal"):
+                    node.value in _NAMES and node.value not in ("exec", "eval", "compile", "signal",
+                                                                "checks"):
                 hit(line, node.value)
+            if isinstance(node, ast.Call) and _callee(node) in _IMPORTERS and any(
+                    isinstance(a, ast.Constant) and isinstance(a.value, str) and _names_grader(a.value)
+                    for a in [*node.args, *(k.value for k in node.keywords)]):
+                hit(line, "checks" if _names_grader(_first_str(node), "checks") else "gradkit")
     for number, text in enumerate(source.splitlines(), 1):
         for pattern, what, _ in _TEXT:
             if pattern.search(text):
                 hit(number, what)
     return sorted(hits.values(), key=lambda h: (h["line"], h["what"]))
+
+
+def _names_grader(name: str, *packages: str) -> bool:
+    """Whether a module name is one of the grader's packages or inside one."""
+    return any(name == p or name.startswith(p + ".") for p in packages or _GRADER_PACKAGES)
+
+
+# Functions that import (or find) a module named by a string.
+_IMPORTERS = frozenset({"import_module", "__import__", "find_spec", "find_module", "load_module",
+                        "spec_from_file_location", "get", "__getitem__"})
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _first_str(call: ast.Call) -> str:
+    for a in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(a, ast.Constant) and isinstance(a.value, str) and _names_grader(a.value):
+            return a.value
+    return ""
 
 
 def _dotted(node: ast.AST) -> str:

@@ -119,3 +119,44 @@ def test_a_grading_that_breaks_keeps_its_output_in_a_log(tmp_path):
         assert grader.graded == 2
     finally:
         grader.stop()
+
+
+def test_relative_paths_from_another_folder_grade_and_a_failure_keeps_its_log(tmp_path):
+    """Run from outside the kit with relative paths: the graders (which run in the kit's
+    folder) still find every submission, and a submission that cannot be graded keeps a log
+    that says why."""
+    subs = tmp_path / "class"
+    subs.mkdir()
+    shutil.copytree(SOLUTIONS, subs / "alice")
+    (subs / "frank.zip").write_bytes(b"not a zip at all")
+    done = subprocess.run(
+        [sys.executable, "-m", "gradkit", "grade-batch", "class", "--csv", "out/grades.csv",
+         "--jobs", "1", "--topics", "retain_graph"],
+        capture_output=True, text=True, timeout=600, env=cli_env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 graded, 0 kept from an earlier run, 1 could not be graded" in done.stdout
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert rows["alice"]["score"] == rows["alice"]["max_score"] == "5"
+    results = tmp_path / "out" / "results"
+    assert not (results / "alice.log").exists()  # a clean grading leaves no log
+    assert "gradkit:" in (results / "frank.log").read_text()  # a failed one always keeps one
+    assert json.loads((results / "alice.json").read_text())["submission"] == str(subs / "alice")
+
+
+def test_the_source_review_flags_reaching_for_the_kits_checks(tmp_path):
+    from gradkit import review
+    (tmp_path / "gd_loop.py").write_text(
+        "import checks.gd_loop\n"
+        "from checks import gd_loop as g\n"
+        "import importlib\n"
+        "m = importlib.import_module('checks.gd_loop')\n"
+        "n = __import__('checks')\n"
+        "checks = [1, 2]\n"               # a variable of that name is no reach
+        "print('checks passed')\n"
+        "src = open('checks/gd_loop.py').read()\n")
+    hits = {(h["line"], h["what"]) for h in review.scan(str(tmp_path))}
+    for line in (1, 2, 4, 5):
+        assert (line, "checks") in hits, hits
+    assert (8, "checks/ files") in hits
+    assert not any(line in (6, 7) for line, _ in hits), hits
+    assert review.scan(str(SOLUTIONS)) == [] and review.scan(str(SUBMISSIONS / "oop")) == []
