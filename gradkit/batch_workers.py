@@ -138,7 +138,8 @@ def main() -> None:  # pragma: no cover - runs as its own process
             result = runner.grade(job["folder"], job.get("topics") or None,
                                   timeout=float(job.get("timeout", 10.0)),
                                   protect=[os.path.dirname(os.path.abspath(job["out"]))],
-                                  fail_fast=bool(job.get("fail_fast")))
+                                  fail_fast=bool(job.get("fail_fast")),
+                                  pictures=bool(job.get("pictures")))  # gradkit.notebook
             formats.write(result, "json", job["out"], reveal_hidden=True)
             outcome = "graded"
         except runner.GradingError as exc:
