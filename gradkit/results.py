@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+PROVISIONAL = "provisional"  # a FunctionResult whose withheld checks only the full kit runs
+WITHHELD = "withheld"  # the error_kind of a check skipped for a withheld reference
 
 
 @dataclass
@@ -66,7 +68,10 @@ class FunctionResult:
         """The scoring policy (catalog: RULES, HIDDEN_SHARE, QUANTUM), computed once here:
         every reporter reads ``score``, ``split()``, ``gated_by`` and ``regrade``."""
         from . import catalog
-        counted = [c for c in self.checks if not c.skipped and c.error_kind != "harness"]
+        if self.regrade:  # the grader's own error: nothing of this function is scored
+            return {"earned": {False: 0.0, True: 0.0},
+                    "most": {False: self.max_score, True: 0.0}, "gated_by": None}
+        counted = [c for c in self.checks if not c.skipped]
         values = [c for c in counted if catalog.rule_of(c.check or c.name) is None]
         keeps, gate = 1.0, None
         for c in counted:
@@ -100,8 +105,9 @@ class FunctionResult:
 
     @property
     def regrade(self) -> bool:
-        """A check failed through the grader's own error: it was left out of the score,
-        and the function should be graded again."""
+        """A check failed through the grader's own error: the function is ungraded (0
+        points, whatever its other checks did: a submission that makes the grader fail
+        must not keep the points of the checks it let pass) and must be graded again."""
         return any(c.error_kind == "harness" and c.outcome == FAILED for c in self.checks)
 
     @property
@@ -120,9 +126,11 @@ class FunctionResult:
 
     @property
     def status(self) -> str:
-        """passed, failed (some checks failed) or missing (nothing could run)."""
+        """passed, partial, failed (some checks failed), or provisional: nothing failed, but
+        a check was withheld (the student bundle lacks its reference, gradkit.answers), so
+        only the instructor's grading can say passed."""
         if not self.failed:
-            return PASSED
+            return PROVISIONAL if any(c.error_kind == WITHHELD for c in self.checks) else PASSED
         return "partial" if self.score > 0 else FAILED
 
 
@@ -139,6 +147,16 @@ class GradeResult:
     # static scan of the source found (gradkit.review). Flags, not verdicts.
     flags: list[dict[str, Any]] = field(default_factory=list)
     review: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # An ungraded function says so where every format shows notes (once, however
+        # often the result is rebuilt from its file).
+        from .i18n import text
+        ungraded = [f"{f.topic}.{f.function}" for f in self.functions if f.regrade]
+        lang = self.language if self.language in ("en", "zh") else None
+        note = text("note.ungraded", lang, functions=", ".join(ungraded))
+        if ungraded and note not in self.notes:
+            self.notes = [*self.notes, note]
 
     @property
     def score(self) -> float:

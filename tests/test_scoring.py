@@ -46,16 +46,20 @@ def test_a_changed_grader_scores_zero():
     assert tampered.score == 0 and tampered.gated_by == catalog.INTEGRITY.check
 
 
-def test_a_harness_error_changes_no_score():
+def test_a_harness_error_leaves_the_function_ungraded():
     clean = fn(2, check("a"), check("b"), check("c", FAILED))
     voided = fn(2, check("a"), check("b"), check("c", FAILED), check("d", FAILED, kind="harness"))
-    assert voided.score == clean.score
+    assert clean.score > 0 and voided.score == 0 and voided.gated_by is None
     assert voided.regrade and not clean.regrade
     passed = fn(2, check("a"), check("z", FAILED, kind="harness"))
-    assert passed.score == 2
-    result = GradeResult("s", [passed])
-    assert result.regrade and result.to_dict()["regrade"] is True
+    assert passed.score == 0 and passed.status == FAILED  # its passing check never pays
+    assert passed.split() == {False: (0.0, 2), True: (0.0, 0.0)}
+    result = GradeResult("s", [passed, clean])
+    assert result.score == clean.score and result.regrade and result.to_dict()["regrade"] is True
     assert result.to_dict()["functions"][0]["regrade"] is True
+    assert any("not graded" in n and "manual_grad.linear_mse_grad" in n for n in result.notes)
+    again = GradeResult.from_dict(result.to_dict())
+    assert again.notes == result.notes and again.score == result.score
 
 
 def test_hidden_checks_take_the_stated_share_in_round_numbers():

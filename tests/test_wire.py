@@ -134,3 +134,55 @@ def second_derivative(coeffs, x):
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["score"] == result["max_score"], [
         f["function"] for f in result["functions"] if f["score"] < f["max_score"]]
+
+
+class _Nowhere(torch.nn.Parameter):
+    @property
+    def device(self):
+        return "nowhere"
+
+
+def test_only_exact_tensors_cross_and_a_parameter_as_its_data():
+    with pytest.raises(wire.WireError, match="_Nowhere"):
+        wire.encode({"v": _Nowhere(torch.ones(2))})
+    back = wire.decode(wire.encode({"v": torch.nn.Parameter(torch.tensor([1.0, 2.0]))}))["v"]
+    assert type(back) is torch.Tensor and back.tolist() == [1.0, 2.0]
+    assert back.gk_meta.requires_grad and back.gk_meta.device == "cpu"
+
+
+def test_a_patched_parameter_class_cannot_name_another_device(monkeypatch):
+    monkeypatch.setattr(torch.nn.Parameter, "device", property(lambda self: "nowhere"),
+                        raising=False)
+    back = wire.decode(wire.encode({"v": torch.nn.Parameter(torch.ones(1))}))["v"]
+    assert back.gk_meta.device == "cpu"
+
+
+def _forged(node):
+    """A frame as a lying sender would write it: ``node`` as the body's value."""
+    import json
+    header = json.dumps({"body": {"v": node}, "blobs": [4]}).encode()
+    return struct.pack(">I", len(header)) + header + b"\x00\x00\x80\x3f"
+
+
+@pytest.mark.parametrize("node", [
+    {"t": "tensor", "dtype": "float32", "shape": [1], "device": "nowhere", "blob": 0},
+    {"t": "tensor", "dtype": "float32", "shape": [1], "device": "cuda:7", "blob": 0},
+    {"t": "tensor", "dtype": "float32", "shape": [1], "device": ["cpu"], "blob": 0},
+    {"t": "tensor", "dtype": ["float32"], "shape": [1], "device": "cpu", "blob": 0},
+    {"t": "int", "v": "9" * 5000},
+    {"t": "int", "v": str(2**63)},
+    {"t": "int", "v": 12},
+    {"t": "float", "v": "1e999999"},
+    {"t": "float", "v": "0x1p3"},
+    {"t": "dict", "v": {"a": {"t": "tensor"}}},
+])
+def test_a_forged_reply_is_refused_as_a_wire_error_never_a_grader_crash(node):
+    with pytest.raises(wire.WireError):
+        wire.decode(_forged(node))
+
+
+@pytest.mark.parametrize("big", [2**63, -(2**63) - 1, 10**400])
+def test_integers_past_int64_are_refused_where_they_are_sent(big):
+    with pytest.raises(wire.WireError):
+        wire.encode({"v": [1, big]})
+    assert wire.decode(wire.encode({"v": 2**63 - 1}))["v"] == 2**63 - 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from typing import Any, Callable, Mapping
 
@@ -38,6 +39,17 @@ DTYPES = {
     "bool": torch.bool,
 }
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+# Integers cross only in int64's range: a larger one is no answer of any contract, and
+# the grader's own arithmetic on it (float(), torch.tensor()) would fail in the grader.
+INT_LIMIT = 2**63
+
+# A tensor's facts read through torch's own C descriptors, bound at import (before any
+# student code): a subclass or a patched class cannot make a tensor report another device.
+_BASE = vars(torch._C.TensorBase)
+_DEVICE, _DTYPE, _SHAPE, _LAYOUT, _REQUIRES_GRAD, _GRAD_FN = (
+    _BASE[name].__get__ for name in ("device", "dtype", "shape", "layout", "requires_grad", "grad_fn"))
+_DETACH = _BASE["detach"]
+_NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
 
 
 class WireError(ValueError):
@@ -77,6 +89,8 @@ class _Encoder:
                 raise WireError("wire.long_string")
             return value
         if type(value) is int:
+            if not -INT_LIMIT <= value < INT_LIMIT:
+                raise WireError("wire.big_int")
             return {"t": "int", "v": str(value)} if abs(value) > 2**53 else value
         if type(value) is float:
             return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
@@ -87,31 +101,38 @@ class _Encoder:
             if not all(type(k) is str for k in value):
                 raise WireError("wire.dict_keys")
             return {"t": "dict", "v": {k: self.encode(v, depth + 1) for k, v in value.items()}}
-        if type(value) is torch.Tensor or isinstance(value, torch.nn.Parameter):
-            return self._tensor(value)
+        # Exactly a tensor (or a Parameter, whose data is taken out as a plain tensor):
+        # a subclass could answer any question about itself, and the grader asks many.
+        if type(value) is torch.Tensor or type(value) is torch.nn.Parameter:
+            with _NO_TORCH_FUNCTION():
+                return self._tensor(value)
         raise WireError("wire.type", type=type_name(value))
 
     def _tensor(self, t: torch.Tensor) -> dict[str, Any]:
-        if t.layout != torch.strided:
-            raise WireError("wire.layout", layout=str(t.layout))
-        if t.dtype not in DTYPE_NAMES:
-            raise WireError("wire.dtype", dtype=str(t.dtype))
+        layout, dtype, shape = _LAYOUT(t), _DTYPE(t), tuple(_SHAPE(t))
+        requires_grad, has_grad_fn = bool(_REQUIRES_GRAD(t)), _GRAD_FN(t) is not None
+        device = str(_DEVICE(t))
+        if layout != torch.strided:
+            raise WireError("wire.layout", layout=str(layout))
+        if dtype not in DTYPE_NAMES:
+            raise WireError("wire.dtype", dtype=str(dtype))
         # Refuse before copying: an expanded view may be far larger than its storage.
-        if self.size + t.numel() * t.element_size() > MAX_FRAME_BYTES:
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        if self.size + math.prod(shape) * itemsize > MAX_FRAME_BYTES:
             raise WireError("wire.too_large", mb=MAX_FRAME_BYTES >> 20)
         try:
-            data = _bytes(t)
+            data = _bytes(_DETACH(t))
         except Exception as exc:  # a tensor torch can hold but not copy to the CPU
             raise WireError("wire.unreadable", detail=f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         self.size += len(data)
         self.blobs.append(data)
         return {
             "t": "tensor",
-            "dtype": DTYPE_NAMES[t.dtype],
-            "shape": list(t.shape),
-            "device": str(t.device),
-            "requires_grad": bool(t.requires_grad),
-            "has_grad_fn": t.grad_fn is not None,
+            "dtype": DTYPE_NAMES[dtype],
+            "shape": list(shape),
+            "device": device,
+            "requires_grad": requires_grad,
+            "has_grad_fn": has_grad_fn,
             "blob": len(self.blobs) - 1,
         }
 
@@ -165,8 +186,13 @@ class _Decoder:
             raise WireError("wire.malformed", detail="bad structure")
         kind = node["t"]
         if kind == "int":
-            return int(node["v"])
+            value = int(_expect(node["v"], str)) if len(node["v"]) <= 20 else INT_LIMIT
+            if not -INT_LIMIT <= value < INT_LIMIT:
+                raise WireError("wire.big_int")
+            return value
         if kind == "float":
+            if node["v"] not in ("nan", "inf", "-inf"):
+                raise WireError("wire.malformed", detail="bad float")
             return float(node["v"])
         if kind in ("list", "tuple"):
             items = [self.decode(v, depth + 1) for v in _expect(node["v"], list)]
@@ -192,7 +218,9 @@ class _Decoder:
         flat = torch.frombuffer(bytearray(data), dtype=torch.uint8) if len(data) else \
             torch.empty(0, dtype=torch.uint8)
         t = flat.view(dtype).reshape(shape)
-        device = str(node.get("device", "cpu"))
+        device = node.get("device", "cpu")
+        if type(device) is not str or not known_device(device):
+            raise WireError("wire.device", device=str(device)[:40])
         target = self.device_map(device) if self.device_map else device
         if target != "cpu":
             t = t.to(target)
@@ -200,6 +228,19 @@ class _Decoder:
         t.gk_meta = TensorMeta(device, bool(node.get("requires_grad")),  # type: ignore[attr-defined]
                                bool(node.get("has_grad_fn")))
         return t
+
+
+_CUDA_DEVICE = re.compile(r"cuda:([0-9]{1,3})")
+
+
+def known_device(name: str) -> bool:
+    """Whether ``name`` is how torch names a device of this machine ("cpu", "cuda:N"):
+    a tensor may come back on any of them (the wrong one is a wrong answer, said so),
+    never on a device that is not there."""
+    if name == "cpu":
+        return True
+    match = _CUDA_DEVICE.fullmatch(name)
+    return match is not None and int(match[1]) < torch.cuda.device_count()
 
 
 def _expect(value: Any, kind: type) -> Any:
@@ -236,4 +277,10 @@ def decode(frame: bytes, device_map: Callable[[str], str] | None = None) -> dict
         pos += s
     dec = _Decoder(blobs, device_map)
     body = _expect(header.get("body"), dict)
-    return {k: dec.decode(v) for k, v in body.items()}
+    try:
+        return {k: dec.decode(v) for k, v in body.items()}
+    except WireError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError,
+            RuntimeError) as exc:  # a frame no honest encoder writes: the sender's fault
+        raise WireError("wire.malformed", detail=type(exc).__name__) from None
