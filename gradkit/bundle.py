@@ -6,20 +6,24 @@ solutions and no kit tests. The student bundle holds what a student needs to
 practise with `make check`: the stubs, the engine and the public checks; no
 solutions, no hidden checks, no kit tests (its mutants are near-solutions).
 
-Some public checks compute their expected value with code that is itself the answer
-(the breadth-first walk behind grad_fn_names, the SGD loop, least squares, ridge). The
-student bundle carries none of it: each such reference (``WITHHELD``) is replaced by a
-call to ``gradkit.testing.withheld``, so the checks that need it are skipped there,
-saying so, and run when the instructor grades; gradient descent's reference becomes a
-``torch.optim`` loop (``REPLACED``), which the rules forbid in a submission.
+No reference that is an answer leaves the kit: a check's reference marked
+``@answer(function)`` or diagnosis builder marked ``@kit_only`` (``gradkit/answers.py``)
+keeps its name in the student bundle and loses its body. A reference becomes a look-up of
+the values the real one gave on the fixed worked examples, recorded when the bundle is
+built by grading the kit's solutions (``checks/answers.json``); any other call skips its
+check, which the instructor's grading runs (the function is then provisional). A diagnosis
+builder returns no diagnoses.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -27,71 +31,75 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 ENGINE = ["gradkit", "checks", "pyproject.toml", "README.md", "Makefile", ".gitignore"]
 SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
-
-
-# Reference helpers in the public checks that are the answer to a function: file -> {helper:
-# the function it answers}. The student bundle replaces each by a skip.
-WITHHELD: dict[str, dict[str, str]] = {
-    "checks/graph_leaves.py": {"_walk": "grad_fn_names"},
-    "checks/gd_loop.py": {"sgd_ref": "minibatch_sgd", "sgd_step": "minibatch_sgd",
-                          "ls_ref": "least_squares", "ridge_ref": "ridge",
-                          "ridge_diagnoses": "ridge"},  # its wrong formula is one eye() away
-}
-
-# References the student bundle replaces by one a submission may not use.
-REPLACED: dict[str, dict[str, str]] = {
-    "checks/gd_loop.py": {"gd_ref": '''
-def gd_ref(x, y, w0, b0, lr, steps, *, record_after=False, accumulate=False):
-    """Gradient descent with torch.optim.SGD, which gradient_descent may not use (the
-    student bundle's reference); the keywords give the two known wrong versions."""
-    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([w, b], lr=lr)
-    losses = []
-    for _ in range(steps):
-        if not accumulate:
-            optimizer.zero_grad()
-        loss = ((w * x + b - y) ** 2).mean()
-        if not record_after:
-            losses.append(loss.detach())
-        loss.backward()
-        optimizer.step()
-        if record_after:
-            with torch.no_grad():
-                losses.append(((w * x + b - y) ** 2).mean())
-    return w.detach(), b.detach(), torch.stack(losses)
-'''},
-}
+ANSWERS = "checks/answers.json"  # the worked examples' answers, in the student bundle only
 
 
 class BundleError(RuntimeError):
-    """The kit and the bundle's lists disagree (a withheld helper was renamed)."""
+    """The kit cannot be bundled as it is (a marker the bundle cannot replace)."""
 
 
-def _withheld_stub(name: str, function: str) -> str:
+MARKERS = {"answer", "kit_only"}
+
+
+def _marker(decorator: ast.expr) -> tuple[str, str | None] | None:
+    """("answer", function) for ``@answer("f")``, ("kit_only", None) for ``@kit_only``."""
+    call = decorator.func if isinstance(decorator, ast.Call) else decorator
+    name = call.attr if isinstance(call, ast.Attribute) else getattr(call, "id", None)
+    if name not in MARKERS:
+        return None
+    if name == "answer":
+        args = decorator.args if isinstance(decorator, ast.Call) else []
+        if len(args) != 1 or not isinstance(args[0], ast.Constant):
+            raise BundleError("@answer takes the function's name as a string literal")
+        return name, str(args[0].value)
+    return name, None
+
+
+def _stub(rel: str, name: str, kind: str, function: str | None) -> str:
+    if kind == "kit_only":
+        return (f"def {name}(*args, **kwargs):\n"
+                f"    \"\"\"Not in the student bundle (its wrong formulas are one edit from an "
+                f"answer): no diagnoses here.\"\"\"\n"
+                f"    return []\n")
     return (f"def {name}(*args, **kwargs):\n"
-            f"    \"\"\"Not in the student bundle: the answer to {function}.\"\"\"\n"
-            f"    from gradkit.testing import withheld\n"
-            f"    withheld({function!r})\n")
+            f"    \"\"\"Not in the student bundle: the answer to {function}. The values it gave on "
+            f"the worked examples are in checks/answers.json; any other call skips its check.\"\"\"\n"
+            f"    from gradkit.answers import precomputed\n"
+            f"    return precomputed({rel + '::' + name!r}, {function!r}, args, kwargs)\n")
+
+
+def marked(source: str) -> dict[str, tuple[str, str | None]]:
+    """Every function of ``source`` with a marker: name -> (kind, function answered)."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            marks = [m for m in map(_marker, node.decorator_list) if m is not None]
+            if marks:
+                found[node.name] = marks[0]
+    return found
 
 
 def student_source(rel: str, source: str) -> str:
-    """``source`` of the file ``rel`` as the student bundle carries it."""
-    swaps = {name: _withheld_stub(name, fn) for name, fn in WITHHELD.get(rel, {}).items()}
-    swaps.update({name: code.strip("\n") + "\n" for name, code in REPLACED.get(rel, {}).items()})
-    if not swaps:
-        return source
+    """``source`` of the file ``rel`` as the student bundle carries it: every marked
+    function replaced by its stub (a marked function nested in another is refused: its
+    body could not be replaced on its own)."""
     lines = source.splitlines(keepends=True)
-    found = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name in swaps:
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            found[node.name] = (start, node.end_lineno)
-    missing = set(swaps) - set(found)
-    if missing:
-        raise BundleError(f"{rel} no longer defines {', '.join(sorted(missing))}: update "
-                          f"WITHHELD/REPLACED in gradkit/bundle.py")
-    for name, (start, end) in sorted(found.items(), key=lambda item: -item[1][0]):
-        lines[start - 1:end] = [swaps[name]]
+    spans = []
+    tree = ast.parse(source)
+    top = {id(n) for n in tree.body}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        marks = [m for m in map(_marker, node.decorator_list) if m is not None]
+        if not marks:
+            continue
+        if id(node) not in top:
+            raise BundleError(f"{rel}: {node.name} is marked but not at the top of its module")
+        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        assert node.end_lineno is not None
+        spans.append((start, node.end_lineno, _stub(rel, node.name, *marks[0])))
+    for start, end, stub in sorted(spans, key=lambda span: -span[0]):
+        lines[start - 1:end] = [stub]
     return "".join(lines)
 
 
@@ -138,15 +146,49 @@ def autograder(out: Path, torch_index: str | None = None) -> Path:
 
 
 def _student_transform(rel: str, text: str) -> str | None:
-    return student_source(rel, text) if rel in WITHHELD or rel in REPLACED else None
+    return student_source(rel, text) if rel.startswith("checks/") else None
 
 
-def student(out: Path) -> Path:
-    files = _files(ENGINE + ["exercises"], exclude=("checks/hidden",))
-    for rel in set(WITHHELD) | set(REPLACED):  # a stale list fails before anything is written
-        student_source(rel, (KIT / rel).read_text(encoding="utf-8"))
+def record_answers() -> dict[str, object]:
+    """What the marked references give on the worked examples: the kit's solutions graded
+    (pictures too) in a fresh process, with few drawn examples (none of them is kept)."""
+    with tempfile.TemporaryDirectory(prefix="gradkit-answers-") as folder:
+        out = Path(folder) / "answers.json"
+        env = {**os.environ, "GRADKIT_EXAMPLES": "3", "GRADKIT_LANG": "en"}
+        done = subprocess.run([sys.executable, "-m", "gradkit.bundle", "record", "--out", str(out)],
+                              cwd=KIT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BundleError(f"recording the worked examples' answers failed:\n{done.stderr[-3000:]}")
+        data: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+        return data
+
+
+def _record(out: Path) -> None:
+    from gradkit import answers, runner
+    with answers.recording() as found:
+        runner.grade(str(KIT / "solutions"), pictures=True, lang="en")
+    kept = {k: v for k, v in sorted(found.items()) if v is not None and _worked_example(k)}
+    out.write_text(json.dumps(kept, indent=0, sort_keys=True), encoding="utf-8")
+
+
+def _worked_example(key: str) -> bool:
+    """Only the worked examples' values ship (what the docstrings already say): a check
+    named ``*worked_example*``, or a picture (each drawn on its function's worked example)."""
+    check = key.split(" ")[1]
+    return "worked_example" in check or check.startswith("checks/pictures.py::")
+
+
+def student(out: Path, answers: dict[str, object] | None = None) -> Path:
+    """``answers``: what ``record_answers()`` gives (recorded here when None)."""
+    files = _files(ENGINE + ["exercises"], exclude=("checks/hidden", "checks/answers.json"))
+    sources = {str(p.relative_to(KIT)): p.read_text(encoding="utf-8") for p in files
+               if p.suffix == ".py" and str(p.relative_to(KIT)).startswith("checks/")}
+    for rel, text in sources.items():  # a marker the bundle cannot replace fails first
+        student_source(rel, text)
+    recorded = record_answers() if answers is None else answers
+    extra = {"gradkit-student/" + ANSWERS: json.dumps(recorded, sort_keys=True)}
     return _write(out, {str(Path("gradkit-student") / p.relative_to(KIT)): p for p in files},
-                  transform=_student_transform)
+                  extra, transform=_student_transform)
 
 
 def torch_choice(env: Mapping[str, str] | None = None) -> str | None:
@@ -163,9 +205,12 @@ def torch_choice(env: Mapping[str, str] | None = None) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gradkit.bundle")
-    parser.add_argument("kind", choices=["autograder", "student"])
+    parser.add_argument("kind", choices=["autograder", "student", "record"])
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    if args.kind == "record":  # the worked examples' answers, for student()
+        _record(Path(args.out))
+        return 0
     if args.kind == "autograder":
         path = autograder(Path(args.out), torch_choice())
     else:

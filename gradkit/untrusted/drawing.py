@@ -12,6 +12,7 @@ freed them (then the fallback writer is used too).
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -53,18 +54,19 @@ def pick_roots(backward_roots: list[torch.Tensor], value: Any, arguments: list[A
             or roots_in(list(arguments))[:1])
 
 
-def _nodes(roots: list[torch.Tensor]) -> list[Any]:  # autograd nodes (grad_fn)
-    """Every autograd node reachable from the roots, breadth-first, iteratively."""
-    order, seen = [], set()
-    queue = [r.grad_fn for r in roots if r.grad_fn is not None]
-    while queue:
-        fn = queue.pop(0)
-        if fn in seen:
-            continue
-        seen.add(fn)
-        order.append(fn)
-        queue.extend(p for p, _ in fn.next_functions if p is not None)
-    return order
+def _reachable(roots: list[torch.Tensor]) -> set[Any]:  # autograd nodes (grad_fn)
+    """Every autograd node reachable from the roots, as a set: only how many there are and
+    which edges join them are drawn. Deliberately no ordered walk and no list of leaves:
+    in this module (which ships to students and sits in the sandbox) either would be the
+    answer to grad_fn_names or leaves_receiving_grad."""
+    found: set[Any] = set()
+    todo = {r.grad_fn for r in roots if r.grad_fn is not None}
+    while todo:
+        fn = todo.pop()
+        if fn not in found:
+            found.add(fn)
+            todo.update(p for p, _ in fn.next_functions if p is not None and p not in found)
+    return found
 
 
 def _label(fn: Any, names: dict[int, str]) -> str:
@@ -101,8 +103,8 @@ def text(roots: list[torch.Tensor], names: dict[int, str] | None = None) -> str:
     for root in roots:
         if root.grad_fn is None:
             lines.append(f"{names.get(id(root), 'tensor')} {tuple(root.shape)} (no grad_fn)")
-        elif len(_nodes([root])) > stack_limit:
-            lines.append(f"{root.grad_fn.name()} … ({len(_nodes([root]))} nodes)")
+        elif len(_reachable([root])) > stack_limit:
+            lines.append(f"{root.grad_fn.name()} … ({len(_reachable([root]))} nodes)")
         else:
             visit(root.grad_fn, "", True, True)
     if len(lines) >= MAX_TEXT_LINES:
@@ -115,7 +117,7 @@ def dot(roots: list[torch.Tensor], names: dict[int, str] | None = None) -> str:
     if not roots:
         return ""
     source = None
-    if len(_nodes(roots)) <= MAX_TORCHVIZ_NODES:
+    if len(_reachable(roots)) <= MAX_TORCHVIZ_NODES:
         source = _torchviz(roots, names or {})
     if source is None:
         source = _fallback_dot(roots, names or {})
@@ -130,15 +132,24 @@ def _torchviz(roots: list[torch.Tensor], names: dict[int, str]) -> str | None:
         except ImportError:  # Python 3.12+ without setuptools: no distutils
             return None
         try:
-            params = {n: t for t in _leaves(roots) if (n := names.get(id(t)))}
-            graph = make_dot(tuple(roots) if len(roots) > 1 else roots[0], params=params or None)
+            graph = make_dot(tuple(roots) if len(roots) > 1 else roots[0])
         except (RuntimeError, RecursionError, AssertionError):
             return None  # freed saved tensors of a custom Function, or too deep
-    return graph.source
+    return _named(graph.source, names)
 
 
-def _leaves(roots: list[torch.Tensor]) -> list[torch.Tensor]:
-    return [fn.variable for fn in _nodes(roots) if getattr(fn, "variable", None) is not None]
+def _named(source: str, names: dict[int, str]) -> str:
+    """torchviz's DOT with each named tensor's node labelled by its name. torchviz names a
+    tensor node by ``id(tensor)`` and, given no params, labels it with an empty name and its
+    size; naming after the fact needs no list of the graph's leaves."""
+    def label(match: re.Match[str]) -> str:
+        name = names.get(int(match.group(1)), "")
+        return f'\t{match.group(1)} [label="{_quoted(name)}\n'
+    return re.sub(r'\t(\d+) \[label="\n', label, source)
+
+
+def _quoted(name: str) -> str:
+    return name.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _fallback_dot(roots: list[torch.Tensor], names: dict[int, str],
@@ -150,7 +161,8 @@ def _fallback_dot(roots: list[torch.Tensor], names: dict[int, str],
         lines.append(f'\tout{i} [label="{tuple(root.shape)}" fillcolor=darkolivegreen1]')
         if root.grad_fn is not None:
             lines.append(f'\t{id(root.grad_fn)} -> out{i}')
-    for fn in _nodes(roots)[:limit]:
+    # any order draws the same picture; by name, so it follows neither the graph nor creation
+    for fn in sorted(_reachable(roots), key=lambda f: (f.name(), id(f)))[:limit]:
         lines.append(f'\t{id(fn)} [label="{fn.name()}"]')
         variable = getattr(fn, "variable", None)
         if variable is not None:
@@ -166,7 +178,8 @@ def _fallback_dot(roots: list[torch.Tensor], names: dict[int, str],
 
 def drawing(roots: list[torch.Tensor], names: dict[int, str] | None = None) -> Drawing:
     """What the report needs of a graph: its text form and its DOT source."""
-    return {"text": text(roots, names), "dot": dot(roots, names), "nodes": len(_nodes(roots))}
+    return {"text": text(roots, names), "dot": dot(roots, names),
+            "nodes": len(_reachable(roots))}
 
 
 class BackwardRoots:
