@@ -14,6 +14,7 @@ from checks.tolerance import tensor_problem
 from checks.reference import autograd_grads
 from checks.strategies import floats, matrices, vectors
 from gradkit.testing import given, text
+from gradkit.answers import answer
 
 TOPIC = "detach"
 
@@ -144,6 +145,7 @@ def frozen_ref(W1, W2, X, y, lr):
     (g2,) = autograd_grads(lambda W2: (((X @ W1.T) @ W2 - y) ** 2).mean(), W2)
     return W1, W2 - lr * g2
 
+@answer("frozen_step")
 
 @pytest.mark.grades(TOPIC, "frozen_step", weight=2)
 @given(raw=frozen_cases())

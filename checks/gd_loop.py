@@ -12,6 +12,7 @@ from checks.diagnose import FEATURES, matches, raised, size, when
 from checks.expect import case_factory
 from checks.strategies import floats, low_rank_matrices, matrices, vectors
 from gradkit.testing import given, text
+from gradkit.answers import answer, kit_only
 
 TOPIC = "gd_loop"
 
@@ -83,6 +84,7 @@ def _t(values, dtype, device):
 
 # -- the references ---------------------------------------------------------------
 
+@answer("minibatch_sgd")
 def sgd_step(params, loss, lr):
     """One plain SGD step, the same arithmetic as torch.optim.SGD's default
     (p.add_(grad, alpha=-lr)); building a torch.optim optimizer would cost the
@@ -93,6 +95,7 @@ def sgd_step(params, loss, lr):
             p.add_(g, alpha=-lr)
 
 
+@answer("gradient_descent")
 def gd_ref(x, y, w0, b0, lr, steps, *, record_after=False, accumulate=False):
     """Plain gradient descent; the keywords give two known wrong versions (the loss
     recorded after the update, gradients never zeroed), for the diagnoses."""
@@ -117,6 +120,7 @@ def gd_ref(x, y, w0, b0, lr, steps, *, record_after=False, accumulate=False):
     return w.detach(), b.detach(), torch.stack(losses)
 
 
+@kit_only
 def weights_zeroed_ref(x, y, w0, b0, lr, steps):
     """w.zero_() where w.grad.zero_() belongs: the weights reset after every update,
     the gradients never (a real student's loop)."""
@@ -143,6 +147,7 @@ def loss_as_gradient_ref(x, y, w0, b0, lr, steps):
     return w, b, torch.stack(losses)
 
 
+@answer("minibatch_sgd")
 def sgd_ref(X, y, w0, b0, lr, epochs, batch_size, *, drop_last=False, divide_again=False,
             full_divisor=False):
     """Mini-batch SGD; the keywords give known wrong versions (the last, smaller batch
@@ -159,12 +164,14 @@ def sgd_ref(X, y, w0, b0, lr, epochs, batch_size, *, drop_last=False, divide_aga
     return w.detach(), b.detach()
 
 
+@answer("least_squares")
 def ls_ref(X, y):
     # Computed in float64 with a cutoff far above rounding noise: X is exactly low-rank.
     w = torch.linalg.pinv(X.double(), rtol=1e-6) @ y.double()
     return w.to(X.dtype)
 
 
+@answer("ridge")
 def ridge_ref(X, y, lam):
     Xd, yd = X.double(), y.double()
     eye = torch.eye(X.shape[1], dtype=torch.float64, device=X.device)
@@ -173,6 +180,7 @@ def ridge_ref(X, y, lam):
 
 # -- the mistakes each answer can show ---------------------------------------------------
 
+@kit_only
 def gd_diagnoses(*args):
     return [matches("loss_recorded_after_update", lambda: gd_ref(*args, record_after=True)),
             matches("grad_not_zeroed", lambda: gd_ref(*args, accumulate=True)),
@@ -182,6 +190,7 @@ def gd_diagnoses(*args):
             raised("rebinding_loses_leaf", "NoneType|does not require grad")]
 
 
+@kit_only
 def sgd_diagnoses(*args):
     return [matches("partial_batch_dropped", lambda: sgd_ref(*args, drop_last=True)),
             matches("mean_divided_twice", lambda: sgd_ref(*args, divide_again=True)),
@@ -205,6 +214,7 @@ def least_squares_diagnoses(X, y):
             raised("rank_deficient_unhandled", "solve_triangular")]
 
 
+@kit_only
 def ridge_diagnoses(X, y, lam):
     # XᵀX + λI is never singular for λ > 0: a "singular" error means λ missed the diagonal.
     return [matches("lambda_every_entry",
@@ -299,7 +309,13 @@ def test_converges_exact_boundaries(student, k, side):
 def test_converges_away_from_boundary(student, a, ratio):
     """True exactly when 0 < lr·a < 1, for draws well away from the boundaries."""
     case = make_case(student, "converges", [a, ratio / a])
-    case.expect_bool(case.run().value, 0 < ratio < 1)
+    case.expect_bool(case.run().value, _converges_at(ratio))
+
+
+@answer("converges")
+def _converges_at(ratio: float) -> bool:
+    """Whether gradient descent converges where lr·a = ratio."""
+    return 0 < ratio < 1
 
 
 @pytest.mark.grades(TOPIC, "least_squares", weight=2)

@@ -15,6 +15,7 @@ from checks.recipe_strategies import dtype_name, leaf, recipe
 from checks.reference import autograd_grads
 from checks.strategies import matrices, vectors
 from gradkit.testing import given, text
+from gradkit.answers import answer
 
 TOPIC = "grad_accumulation"
 
@@ -108,6 +109,7 @@ def test_grads_without_zeroing_adds_up(student, device, dtype, x, k):
 
 # -- zero_grad ----------------------------------------------------------------------------------
 
+@answer("zero_grad")
 def reference_zero_grad(params: list[torch.Tensor], set_to_none: bool) -> None:
     """torch.optim.Optimizer.zero_grad's per-parameter rule, written out (building
     an optimizer in the grader would import torch._dynamo; tests/ holds this to

@@ -18,6 +18,7 @@ from checks.expect import Case, tensor
 from checks.recipe_strategies import branching_graphs, leaf, node_lists, op, recipe, scalar_out
 from checks.strategies import matrices, vectors
 from gradkit.testing import given, text
+from gradkit.answers import answer, kit_only
 
 TOPIC = "graph_leaves"
 
@@ -27,6 +28,7 @@ def reference_names(t: torch.Tensor) -> list[str]:
     return _walk(t, depth_first=False, dedupe=True)
 
 
+@answer("grad_fn_names")
 def _walk(t: torch.Tensor, depth_first: bool, dedupe: bool, list_repeats: bool = False) -> list[str]:
     """The names of the nodes reachable from t.grad_fn, in visiting order. Breadth-first
     with each node once is the reference (a node's first visit comes in the order it was
@@ -47,6 +49,7 @@ def _walk(t: torch.Tensor, depth_first: bool, dedupe: bool, list_repeats: bool =
     return order
 
 
+@kit_only
 def _depth_first_marked_on_push(t: torch.Tensor) -> list[str]:
     """A stack walk that marks a node seen when it is pushed, not when it is visited:
     another depth-first order (a shared node is listed where it was first pushed)."""
@@ -71,6 +74,7 @@ def _same_walk(got, walk: list[str]) -> bool:
     return got == walk or (len(walk) >= 500 and got[:len(walk)] == walk)
 
 
+@kit_only
 def names_diagnoses(t: torch.Tensor):
     return [matches("depth_first_order", lambda: _walk(t, depth_first=True, dedupe=True)),
             matches("depth_first_order", lambda: _depth_first_marked_on_push(t)),

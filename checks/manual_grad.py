@@ -12,6 +12,7 @@ from checks.expect import case_factory
 from checks.reference import autograd_grads
 from checks.strategies import floats, magnitudes, matrices, vectors
 from gradkit.testing import given
+from gradkit.answers import kit_only
 
 TOPIC = "manual_grad"
 
@@ -76,6 +77,7 @@ def two_layer_ref(X, y, W1, b1, W2, b2):
 
 # -- the mistakes each answer can show ---------------------------------------------
 
+@kit_only
 def linear_diagnoses(x, y, w, b):
     residual = w * x + b - y
     return [scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0),
@@ -83,6 +85,7 @@ def linear_diagnoses(x, y, w, b):
             matches("missing_input_factor", lambda: ((2 * residual).mean(), (2 * residual).mean()))]
 
 
+@kit_only
 def sigmoid_diagnoses(x, w, t):
     o = torch.sigmoid((x * w).sum())
     s = torch.sigmoid(o)
@@ -96,11 +99,13 @@ def sigmoid_diagnoses(x, w, t):
             scaled("dropped_factor_2", 0.5), scaled("flipped_sign", -1.0)]
 
 
+@kit_only
 def matrix_diagnoses(X, y, w):
     return [scaled("sum_instead_of_mean", float(X.shape[0])), scaled("flipped_sign", -1.0),
             scaled("dropped_factor_2", 0.5)]
 
 
+@kit_only
 def two_layer_diagnoses(X, y, W1, b1, W2, b2):
     def tanh_for_derivative():
         h = torch.tanh(X @ W1.T + b1)
@@ -153,6 +158,12 @@ def test_sigmoid_neuron_grad_matches_autograd(student, device, dtype, raw):
     case.expect_tensor(case.run().value, sigmoid_ref(*case.args), "dE/dw")
 
 
+@kit_only
+def _clamped_diagnoses(x, w, t):
+    o = torch.sigmoid((x * w).sum()).clamp(1e-3, 1 - 1e-3)
+    return [matches("clamped_output", lambda: (o - t) * o * (1 - o) * x)]
+
+
 @pytest.mark.grades(TOPIC, "sigmoid_neuron_grad")
 @pytest.mark.parametrize("raw", [
     ([2.0, 2.0], [2.0, 2.0], 0.0),                # z = 8: sigma'(z) about 3e-4
@@ -162,9 +173,7 @@ def test_sigmoid_neuron_grad_matches_autograd(student, device, dtype, raw):
 def test_sigmoid_neuron_grad_saturated(student, device, dtype, raw):
     """Where the sigmoid saturates the gradient is tiny but exact: no clamp, no floor."""
     case = make_case(student, "sigmoid_neuron_grad", to_args(raw, dtype, device))
-    x, w, t = case.args
-    o = torch.sigmoid((x * w).sum()).clamp(1e-3, 1 - 1e-3)
-    case.diagnoses.append(matches("clamped_output", lambda: (o - t) * o * (1 - o) * x))
+    case.diagnoses += _clamped_diagnoses(*case.args)
     case.expect_tensor(case.run().value, sigmoid_ref(*case.args), "dE/dw")
 
 

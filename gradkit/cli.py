@@ -288,8 +288,10 @@ def _list(args: argparse.Namespace) -> int:
         total += points
         earned = sum(scores.get(f"{topic.name}.{f.name}", [0])[0] for f in topic.functions)
         seen = any(f"{topic.name}.{f.name}" in scores for f in topic.functions)
-        state = ("list.done" if earned >= points else "list.partly" if earned > 0
-                 else "list.not_started")
+        provisional = any("provisional" in scores.get(f"{topic.name}.{f.name}", [])[2:]
+                          for f in topic.functions)
+        state = ("list.provisional" if provisional and earned > 0 else "list.done"
+                 if earned >= points else "list.partly" if earned > 0 else "list.not_started")
         bar = _bar(earned / points if points else 0.0)
         progress_text = f"  {bar} {earned:g}/{points:g} {i18n.text(state)}" if seen else ""
         print(f"{topic.name} — {topic.title} ({topic.title_zh}), "

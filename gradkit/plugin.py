@@ -15,7 +15,8 @@ import pytest
 from . import catalog, describe
 from . import evidence
 from .evidence import EVIDENCE
-from .results import FAILED, PASSED, SKIPPED, CheckResult
+from .results import FAILED, PASSED, SKIPPED, WITHHELD, CheckResult
+from .testing import Withheld
 from .shrink_budget import BUDGET
 from .i18n import text
 from .verdicts import STUDENT_ERRORS, CheckFailure
@@ -115,6 +116,9 @@ class GradingPlugin:
             failing = EVIDENCE.failing()
             self._failing.setdefault((topic, function), []).extend(failing)
             result.output = printed_since(self._printed_before, self._printed()) or None
+            if call.excinfo is not None and call.excinfo.errisinstance(Withheld):
+                result.error_kind = WITHHELD  # the function is provisional, never passed
+                result.message = str(call.excinfo.value)
             found = evidence.profile(EVIDENCE.passing(), failing)
             self._pending.append(((topic, function), result, exc, found))
             case = getattr(exc, "case", None)

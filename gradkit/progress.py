@@ -43,7 +43,9 @@ def save_scores(result: GradeResult, target: str | None = None) -> None:
     by_target: dict[str, Any] = stored if isinstance(stored, dict) else {}
     scores = by_target.setdefault(_target_key(target), {})
     for fn in result.functions:
-        scores[f"{fn.topic}.{fn.function}"] = [fn.score, fn.max_score]
+        # a third entry, "provisional": checks only the instructor's grading runs
+        scores[f"{fn.topic}.{fn.function}"] = [fn.score, fn.max_score] + (
+            ["provisional"] if fn.provisional else [])
     _write("scores.json", {"targets": by_target})
 
 

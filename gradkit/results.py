@@ -125,12 +125,17 @@ class FunctionResult:
         return replace(self, checks=[c.redacted(message) for c in self.checks])
 
     @property
+    def provisional(self) -> bool:
+        """Some of its checks were withheld (the student bundle): its score is not final."""
+        return any(c.error_kind == WITHHELD for c in self.checks)
+
+    @property
     def status(self) -> str:
         """passed, partial, failed (some checks failed), or provisional: nothing failed, but
         a check was withheld (the student bundle lacks its reference, gradkit.answers), so
         only the instructor's grading can say passed."""
         if not self.failed:
-            return PROVISIONAL if any(c.error_kind == WITHHELD for c in self.checks) else PASSED
+            return PROVISIONAL if self.provisional else PASSED
         return "partial" if self.score > 0 else FAILED
 
 

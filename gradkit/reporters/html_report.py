@@ -23,7 +23,7 @@ h2{font-size:1.15rem;margin:1.6rem 0 .4rem}.total{font-size:1.1rem;font-weight:6
 .fn header{display:flex;flex-wrap:wrap;gap:.5rem;align-items:baseline}
 .fn header b{font-family:ui-monospace,monospace;font-size:1rem}.score{margin-left:auto}
 .badge{border-radius:4px;padding:0 .45rem;font-size:.85rem;color:#fff}
-.passed{background:#2e7d32}.partial{background:#b26a00}.failed{background:#c62828}
+.passed{background:#2e7d32}.partial,.provisional{background:#b26a00}.failed{background:#c62828}
 pre{background:#f0f2f5;padding:.5rem;border-radius:6px;overflow-x:auto;font-size:.85rem;
 white-space:pre-wrap;word-break:break-word}
 .why{border-left:4px solid #8e24aa;padding:.2rem .6rem;background:#faf5fc}
@@ -34,7 +34,8 @@ dt{color:#5b6475}dd{margin:0;font-family:ui-monospace,monospace;font-size:.85rem
 word-break:break-word}.note{color:#5b6475;font-size:.9rem}
 @media (max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.3rem}}
 """
-STATUS = {PASSED: "report.passed", "partial": "report.partial", "failed": "report.failed"}
+STATUS = {PASSED: "report.passed", "partial": "report.partial", "failed": "report.failed",
+          "provisional": "report.provisional"}
 
 
 def write(result: GradeResult, folder: str) -> str:

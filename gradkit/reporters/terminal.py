@@ -13,10 +13,11 @@ from rich.markup import escape
 
 from .. import catalog
 from ..i18n import misconception, text
-from ..results import PASSED, CheckResult, FunctionResult, GradeResult
+from ..results import PASSED, PROVISIONAL, CheckResult, FunctionResult, GradeResult
 from .summary import SILENT_KINDS
 
-MARK = {PASSED: "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]"}
+MARK = {PASSED: "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]",
+        PROVISIONAL: "[yellow]?[/]"}
 
 
 def render(result: GradeResult, console: Console | None = None, target: str | None = None,
@@ -57,6 +58,8 @@ def _function(console: Console, fn: FunctionResult, lang: str, html: str | None,
     checks = text("report.checks", lang, passed=passed, ran=len(ran))
     console.print(f"  {MARK[fn.status]} {fn.function:<22} {_points(fn.score):>5} / "
                   f"{_points(fn.max_score):<3}  [dim]{escape(checks)}[/]")
+    if fn.provisional:  # some checks only the instructor's grading runs
+        console.print(f"      [yellow]{escape(text('report.provisional', lang))}[/]")
     if not fn.failed:
         return
     # The check shown is the first one a named mistake explains (its diagnosis was computed
