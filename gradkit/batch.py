@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import catalog, review
+from .inert import csv_cell
 from .reporters import formats
 from .results import GradeResult
 
@@ -273,17 +274,25 @@ def write_csv(results: dict[str, GradeResult], path: Path, topics: Iterable[str]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "score", "max_score", *functions, "notes", "review"])
+        writer.writerow(["student", "score", "max_score", *functions, "notes", "review",
+                         "misconceptions"])
         for student, result in results.items():
+            # Folder names, notes and flags are student-controlled: text, never a formula.
+            tail = [csv_cell(" | ".join(result.notes)), csv_cell(review.column(result)),
+                    csv_cell(misconceptions_cell(result))]
             if not result.functions:  # could not be graded
-                writer.writerow([student, "0", f"{full_max(topics):g}",
-                                 *("0" for _ in functions), " | ".join(result.notes),
-                                 review.column(result)])
+                writer.writerow([csv_cell(student), "0", f"{full_max(topics):g}",
+                                 *("0" for _ in functions), *tail])
                 continue
             scores = {f"{f.topic}.{f.function}": f.score for f in result.functions}
-            writer.writerow([student, f"{result.score:g}", f"{result.max_score:g}",
-                             *(f"{scores[f]:g}" if f in scores else "" for f in functions),
-                             " | ".join(result.notes), review.column(result)])
+            writer.writerow([csv_cell(student), f"{result.score:g}", f"{result.max_score:g}",
+                             *(f"{scores[f]:g}" if f in scores else "" for f in functions), *tail])
+
+
+def misconceptions_cell(result: GradeResult) -> str:
+    """``function: id`` for each named mistake the student's failing checks show, ``; ``-separated."""
+    return "; ".join(dict.fromkeys(f"{fn.function}: {c.misconception}" for fn in result.functions
+                                   for c in fn.failed if c.misconception))
 
 
 def summarise(results: dict[str, GradeResult], topics: Iterable[str] | None = None) -> list[FunctionSummary]:

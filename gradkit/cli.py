@@ -12,6 +12,8 @@ from . import catalog, i18n
 from .reporters.formats import FORMATS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .results import GradeResult
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_GRADING_ERROR = 0, 1, 2
@@ -82,7 +84,32 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", metavar="tcp://HOST:8786",
                        help="grade on this Dask distributed cluster instead of on this machine "
                             "(needs the 'batch' extra: pip install 'gradkit[batch]')")
+    batch.add_argument("--class-html", metavar="OUT",
+                       help="then write the class view: this page, a feedback page per student "
+                            "beside the results, and Canvas/Moodle CSVs beside the CSV")
+    batch.add_argument("--roster", metavar="CSV",
+                       help="with --class-html: folder name -> LMS ids (see gradkit class --help)")
     batch.set_defaults(run=_grade_batch)
+
+    klass = sub.add_parser("class", parents=[lang],
+                           help="the instructor's view of a graded batch: class page, gradebook "
+                                "CSVs, feedback pages")
+    klass.add_argument("results", metavar="RESULTS_DIR", help="the folder grade-batch wrote")
+    klass.add_argument("--html", metavar="OUT", help="write the class page to OUT")
+    klass.add_argument("--submissions", metavar="DIR",
+                       help="the folder grade-batch graded: find near-identical submissions")
+    klass.add_argument("--boilerplate", metavar="DIR",
+                       help="the code students start from (default: the kit's exercises/)")
+    klass.add_argument("--canvas", metavar="CSV", help="write a Canvas gradebook import CSV")
+    klass.add_argument("--moodle", metavar="CSV", help="write a Moodle grade import CSV")
+    klass.add_argument("--roster", metavar="CSV",
+                       help="map folder names to LMS ids: a 'folder' column and any of name, "
+                            "canvas_id, sis_user_id, sis_login_id, section, email")
+    klass.add_argument("--assignment", default="gradkit",
+                       help="the gradebook column's name (default: gradkit)")
+    klass.add_argument("--no-feedback", action="store_true",
+                       help="do not write <student>.html feedback pages beside the results")
+    klass.set_defaults(run=_class)
 
     hint = sub.add_parser("hint", parents=[lang], help="show the next hint for a function")
     hint.add_argument("function", help="the function, e.g. linear_mse_grad")
@@ -236,11 +263,56 @@ def _grade_batch(args: argparse.Namespace) -> int:
         print(f"could not be graded (0 of {batch.full_max(options['topics']):g} each): "
               f"{', '.join(report.ungraded)}" + (f"; the graders' output is in {len(logs)} "
                                                  f".log file(s) in {out_dir}" if logs else ""))
+    if args.class_html and not report.interrupted:
+        code = _class_view(out_dir, Path(args.class_html), submissions=folder, roster=args.roster,
+                           canvas=csv_path.with_suffix(".canvas.csv"),
+                           moodle=csv_path.with_suffix(".moodle.csv"))
+        if code != EXIT_OK:
+            return code
     if report.interrupted:
         print(f"interrupted: {len(report.pending)} submission(s) not graded yet, none of them "
               f"recorded; the CSV holds what is done. Run the same command again (without "
               f"--force) to grade the rest.", flush=True)
         return 130
+    return EXIT_OK
+
+
+def _class(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    results = Path(args.results)
+    if not results.is_dir():
+        print(f"gradkit: {i18n.text('run.not_a_folder', folder=results)}", file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    path = (lambda p: Path(p) if p else None)
+    return _class_view(results, path(args.html), submissions=path(args.submissions),
+                       roster=args.roster, canvas=path(args.canvas), moodle=path(args.moodle),
+                       boilerplate=path(args.boilerplate), assignment=args.assignment,
+                       feedback=not args.no_feedback)
+
+
+def _class_view(results: Path, html: Path | None, roster: str | None = None,
+                **options: Any) -> int:
+    """Build the class view (gradkit.class_view) and say what was written."""
+    from pathlib import Path
+
+    from . import class_view
+
+    try:
+        built = class_view.build(results, class_view.Outputs(
+            html=html, roster=Path(roster) if roster else None, **options), i18n.language())
+    except ImportError as exc:
+        print(f"gradkit: the class view needs its plotting and similarity packages: "
+              f"pip install 'gradkit[class]' ({exc})", file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    except (OSError, ValueError) as exc:
+        print(f"gradkit: {exc}", file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    pairs = "not checked" if built.pairs is None else str(len(built.pairs))
+    print(f"class view: {built.stats.students} students, {built.feedback_pages} feedback pages "
+          f"in {results}, near-identical pairs: {pairs}")
+    for path in built.written:
+        print(f"  wrote {path}")
     return EXIT_OK
 
 
