@@ -14,7 +14,7 @@ $(BIN)/gradkit: pyproject.toml
 	@touch $@
 
 $(VENV)/.test-deps: $(BIN)/gradkit pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,batch]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,batch,class]'
 	@touch $@
 
 check: setup
