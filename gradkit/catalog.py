@@ -130,7 +130,7 @@ RULE_CHECK_EXEMPT: dict[str, str] = {
     "stop_gradient_grads": "its contract is to fill a.grad",
     "numerical_grad": "takes a function f, which only its own checks can send (the shared rule "
                       "checks send plain values): numerical_grad_leaves_x_untouched is its "
-                      "inputs-untouched rule",
+                      "inputs-untouched rule, numerical_grad_no_autograd its no-autograd rule",
 }
 
 
@@ -150,6 +150,7 @@ class Rule:
 RULES: dict[str, Rule] = {r.check: r for r in (
     Rule("inputs_untouched", 0.5),
     Rule("numerical_grad_leaves_x_untouched", 0.5),
+    Rule("numerical_grad_no_autograd", 0.0),
     Rule("no_autograd", 0.0),
     Rule("no_torch_optim", 0.0),
     Rule("is_leaf_does_not_read_is_leaf", 0.0),

@@ -96,6 +96,11 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
     from .plugin import GradingPlugin, Pictures
 
     plugin = GradingPlugin(submission, Pictures(topics) if pictures else None)
+    # checks/ is loaded by path from the kit's folder, never installed (pyproject.toml):
+    # the checks import each other as ``checks.*``. The zygote was forked before this, so no
+    # worker has the folder on its path.
+    if str(KIT_DIR) not in sys.path:
+        sys.path.insert(0, str(KIT_DIR))
     os.environ["GRADKIT_GRADING"] = "1"
     # Hidden checks live apart (checks/hidden/), so a student bundle can leave them out.
     modules = [f"{t}.py" for t in topics] + [f"hidden/{t}.py" for t in topics
