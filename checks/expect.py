@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 
 from checks.diagnose import FEATURES, all_matches, first_error_match, when
+from checks.families import Raised, judge
+from checks import variants  # noqa: F401  (registers every function's wrong variants)
 from checks.tolerance import close_pairs, float32_inside, kind_of, tensor_problem
 from gradkit.testing import EVIDENCE
 from gradkit.testing import catalog, describe
@@ -82,6 +84,9 @@ class Case:
         except STUDENT_ERRORS as exc:
             BUDGET.failed()
             EVIDENCE.failed(self.key)
+            if exc.kind == "exception":  # an error raised is an answer the variants may predict
+                EVIDENCE.answered(self.key, judge(self.topic, self.function, self.args,
+                                                  Raised(exc.message)))
             exc.case = self
             exc.inputs = self.shown
             exc.misconception = first_error_match(self.diagnoses, exc.message)
@@ -109,13 +114,24 @@ class Case:
         failure.parts = parts
         failure.case = self  # the counterexample itself, for the pictures (checks/pictures.py)
         failure.verify = bool(candidates)  # a diagnosis from values: checked on every example
+        failure.answered = self._answering  # a wrong value (the variants judge it: families.py)
+        if self._answering:
+            EVIDENCE.wrong_value(self.key, failure)
         raise failure
+
+    _answering = False  # inside expect_tensor(s): the answer compared is the one recorded
+
+    def _answer(self, got, scale: float | None) -> None:
+        """Record this example's answer for the wrong variants of the reference to judge."""
+        self._answering = True
+        EVIDENCE.answered(self.key, judge(self.topic, self.function, self.args, got, scale))
 
     # -- judging answers -------------------------------------------------
 
     def expect_tensor(self, got, expected: torch.Tensor, what: str | None = None,
                       scale: float | None = None):
         """Exact shape, dtype and device, then values within tolerance."""
+        self._answer(got, scale)
         problem = tensor_problem(got, expected, what or text("what.result"), scale)
         if problem:
             self._precision_diagnosis(expected)
@@ -123,6 +139,7 @@ class Case:
 
     def expect_tensors(self, got, expected: tuple, names: tuple[str, ...], scale=None):
         """A tuple of tensors; a failure shows the whole tuples, expected and got."""
+        self._answer(got, scale)
         if not isinstance(got, (tuple, list)):
             self.fail(text("expect.tuple_type", n=len(expected), names=", ".join(names),
                            kind=kind_of(got)), expected, got)

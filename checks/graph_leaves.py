@@ -307,10 +307,15 @@ def test_leaves_receiving_grad_without_backward(student, device, drawn):
 
 # -- intermediate_grad ------------------------------------------------------------------------
 
+# y.grad read (y.grad.clone(), ...) while None: retain_grad() missing, or called after backward.
+READ_WHILE_NONE = [raised("retain_grad_missing", "'NoneType' object")]
+
+
 @pytest.mark.grades(TOPIC, "intermediate_grad")
 def test_intermediate_grad_worked_example(student, device):
     """The seeds' t3 example: x = 1 gives x.grad = 4 and y.grad = 2."""
-    case = Case(student, TOPIC, "intermediate_grad", tensor(1.0, torch.float32, device))
+    case = Case(student, TOPIC, "intermediate_grad", tensor(1.0, torch.float32, device),
+                diagnoses=READ_WHILE_NONE)
     _expect_intermediate(case, case.run(leaves=(0,)).value)
 
 
@@ -319,7 +324,8 @@ def test_intermediate_grad_worked_example(student, device):
     lambda n: vectors(n, -2, 2))))
 def test_intermediate_grad_values(student, device, dtype, values):
     """(∂z/∂x, ∂z/∂y) = (4x³, 2y) for z = Σ (x²)², any shape."""
-    case = Case(student, TOPIC, "intermediate_grad", tensor(values, dtype, device))
+    case = Case(student, TOPIC, "intermediate_grad", tensor(values, dtype, device),
+                diagnoses=READ_WHILE_NONE)
     _expect_intermediate(case, case.run(leaves=(0,)).value)
 
 

@@ -11,11 +11,15 @@ features that separate the passing examples from the failing ones are reported.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+# A deferred test of which wrong variants of the reference reproduce an example's answer
+# ({id: reproduced?}, checks/families.py): run only for functions that lost points.
+Judge = Callable[[], dict[str, bool]]
 
 
 class Example:
-    __slots__ = ("features", "failed", "ran", "examined", "matched")
+    __slots__ = ("features", "failed", "ran", "examined", "matched", "judge", "failure")
 
     def __init__(self, features: dict[str, Any]) -> None:
         self.features = dict(features)
@@ -23,6 +27,8 @@ class Example:
         self.ran = False
         self.examined: set[str] = set()
         self.matched: list[str] = []
+        self.judge: Judge | None = None
+        self.failure: BaseException | None = None  # a wrong value's failure (not a crash)
 
 
 class Evidence:
@@ -48,6 +54,17 @@ class Evidence:
             if mid not in example.matched:
                 example.matched.append(mid)
 
+    def answered(self, key: str, judge: Judge | None) -> None:
+        """The answer of this example (a value compared, or an error raised), as a judge."""
+        if judge is not None:
+            self.examples.setdefault(key, Example({})).judge = judge
+
+    def wrong_value(self, key: str, failure: BaseException) -> None:
+        """This example failed with a value (kept to show when a smaller example raised)."""
+        example = self.examples.setdefault(key, Example({}))
+        if example.failure is None:
+            example.failure = failure
+
     def failing(self) -> list[Example]:
         return [e for e in self.examples.values() if e.failed]
 
@@ -63,6 +80,26 @@ def verified(candidates: Iterable[str], failing: list[Example]) -> list[str]:
     that also explain every failing example they were tried on."""
     return [mid for mid in candidates
             if all(mid in e.matched for e in failing if mid in e.examined)]
+
+
+def reproduced_everywhere(examples: list[Example]) -> list[str]:
+    """The wrong variants that reproduce the answer of every judged example (failing and
+    passing alike), where at least one judged example failed: a variant that fits only the
+    failures, or only some of them, is not the mistake."""
+    judged = [e for e in examples if e.judge is not None]
+    if not any(e.failed for e in judged):
+        return []
+    left: list[str] | None = None
+    # Failing examples first: most variants drop out there, and the rest need not run.
+    for example in sorted(judged, key=lambda e: not e.failed):
+        try:
+            verdict = example.judge()  # type: ignore[misc]  # not None: filtered above
+        except Exception:  # a judge that cannot run names nothing
+            return []
+        left = [mid for mid in (verdict if left is None else left) if verdict.get(mid, False)]
+        if not left:
+            return []
+    return left or []
 
 
 def profile(passing: list[Example], failing: list[Example]) -> dict[str, Any] | None:

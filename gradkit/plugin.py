@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable
 
 import pytest
 
-from . import catalog, describe
+from . import catalog, describe, inert
 from . import evidence
 from .evidence import EVIDENCE
 from .results import FAILED, PASSED, SKIPPED, WITHHELD, CheckResult
@@ -61,6 +61,10 @@ class GradingPlugin:
         self._failing: dict[tuple[str, str], list[evidence.Example]] = {}
         self._pending: list[tuple[tuple[str, str], CheckResult, BaseException | None,
                                   dict[str, Any] | None]] = []
+        # Every example of every check, by function: the wrong variants of the reference
+        # (checks/families.py) are named only if they reproduce all of them.
+        self._examples: dict[tuple[str, str], list[evidence.Example]] = {}
+        self._check_failing: dict[int, list[evidence.Example]] = {}  # id(result) -> its failures
 
     @pytest.fixture(scope="session")
     def student(self) -> Submission:
@@ -107,20 +111,23 @@ class GradingPlugin:
                              check=f"{topic}::{'hidden::' if hidden else ''}{base}",
                              duration_s=report.duration, hidden=hidden,
                              weight=float(marker.kwargs.get("weight", 1.0)))
+        if not report.skipped:
+            self._examples.setdefault((topic, function), []).extend(EVIDENCE.examples.values())
         if report.skipped:
             result.outcome = SKIPPED
             result.message = _skip_reason(report)
+            if call.excinfo is not None and call.excinfo.errisinstance(Withheld):
+                result.error_kind = WITHHELD  # the function is provisional, never passed
+                result.message = str(call.excinfo.value)
         elif report.failed:
             result.outcome = FAILED
             exc = _explain(result, call.excinfo.value if call.excinfo else None)
             failing = EVIDENCE.failing()
             self._failing.setdefault((topic, function), []).extend(failing)
             result.output = printed_since(self._printed_before, self._printed()) or None
-            if call.excinfo is not None and call.excinfo.errisinstance(Withheld):
-                result.error_kind = WITHHELD  # the function is provisional, never passed
-                result.message = str(call.excinfo.value)
             found = evidence.profile(EVIDENCE.passing(), failing)
             self._pending.append(((topic, function), result, exc, found))
+            self._check_failing[id(result)] = failing
             case = getattr(exc, "case", None)
             if case is not None:
                 self._cases[id(result)] = case
@@ -152,15 +159,57 @@ class GradingPlugin:
     def settle(self) -> None:
         """Name each failed check's mistake from the whole function's evidence; where none
         fits, keep the failure profile instead."""
+        variants: dict[tuple[str, str], list[str]] = {}
         for key, result, exc, found in self._pending:
             if getattr(exc, "verify", False):
                 ids = evidence.verified(getattr(exc, "candidates", []), self._failing.get(key, []))
                 result.misconception = ids[0] if ids else None
                 parts = getattr(exc, "parts", None) or {}
                 result.parts = parts.get(result.misconception) if ids else None
+            raised = isinstance(exc, STUDENT_ERRORS) and exc.kind == "exception"
+            if getattr(exc, "answered", False) or raised:
+                if key not in variants:
+                    variants[key] = evidence.reproduced_everywhere(self._examples.get(key, []))
+                self._name_by_variants(key, result, variants[key])
+                if raised:
+                    self._show_a_wrong_value(key, result)
             if result.misconception is None and found and result.error_kind != "harness":
                 result.profile = found
         self._pending = []
+
+    @staticmethod
+    def _name_by_variants(key: tuple[str, str], result: CheckResult, found: list[str]) -> None:
+        """The one wrong variant that reproduces every example names the mistake; two
+        that both do, or one the hand-written diagnosis contradicts, name nothing."""
+        if not found or result.misconception in found:
+            return
+        result.misconception = found[0] if result.misconception is None and len(found) == 1 \
+            else None
+        result.parts = None  # the parts were those of a hand-written diagnosis
+
+    def _show_a_wrong_value(self, key: tuple[str, str], result: CheckResult) -> None:
+        """The smallest example raised: show the next-smallest failing example that gave a
+        value instead, with its diagnosis (one the variants or hand-written diagnoses
+        give for the whole function), and say that a smaller input raised."""
+        valued = [e for e in self._check_failing.get(id(result), []) if e.failure is not None]
+        if not valued:
+            return
+        example = min(valued, key=lambda e: len(getattr(e.failure, "call", "") or ""))
+        named = result.misconception
+        if named is None:
+            ids = evidence.verified(example.matched, self._failing.get(key, []))
+            named = ids[0] if ids else None
+        if named is None:
+            return
+        raised = result.message
+        _explain(result, example.failure)
+        result.error_kind = None
+        result.misconception = named
+        result.parts = None
+        result.message = result.message + text("diagnose.smaller_raised", error=raised)
+        case = getattr(example.failure, "case", None)
+        if case is not None:
+            self._cases[id(result)] = case
 
 
 OUTPUT_WINDOW = 4000  # characters of the worker's output looked at
@@ -183,11 +232,8 @@ def printed_since(before: tuple[int, str], after: tuple[int, str]) -> str:
 
 
 def clean_output(raw: str) -> str:
-    import re
-
-    raw = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
-    raw = "".join(c for c in raw.replace("\r\n", "\n").replace("\r", "\n")
-                  if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and not 0x80 <= ord(c) < 0xa0))
+    # whole escape sequences out (an OSC's title too), a carriage return a new line
+    raw = inert.text(raw.replace("\r\n", "\n").replace("\r", "\n"))
     lines = raw.strip("\n").splitlines()[-OUTPUT_LINES:]
     text_ = "\n".join(lines)
     return text_[-OUTPUT_SHOWN:]

@@ -255,3 +255,125 @@ def test_list_progress_is_kept_per_target(tmp_path, monkeypatch):
     progress.save_scores(result, "a")
     assert progress.scores("a") == {"manual_grad.linear_mse_grad": [2.0, 2.0]}
     assert progress.scores("b") == {}
+
+
+# -- diagnosis that generalizes: wrong variants of the reference (checks/variants.py) ------------
+
+def test_the_right_knobs_are_the_reference():
+    """Every manual_grad variant differs from its reference by its one knob only: with
+    every knob right, the knobbed reference is torch autograd's answer."""
+    from checks import manual_grad, variants
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64)
+    W1, b1 = torch.randn(4, 3, generator=g, dtype=torch.float64), torch.randn(4, generator=g, dtype=torch.float64)
+    W2, t = torch.randn(4, generator=g, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    w, b = torch.tensor(0.7, dtype=torch.float64), torch.tensor(-0.2, dtype=torch.float64)
+    cases = [(variants.linear, manual_grad.linear_ref, (X[:, 0], y, w, b)),
+             (variants.sigmoid, manual_grad.sigmoid_ref, (X[0], W1[0, :3], t)),
+             (variants.matrix, manual_grad.matrix_ref, (X, y, W1[0])),
+             (variants.two_layer, manual_grad.two_layer_ref, (X, y, W1, b1, W2, t))]
+    for knobbed, reference, args in cases:
+        got, want = knobbed(variants.RIGHT, *args), reference(*args)
+        for g_, w_ in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            assert torch.allclose(g_, w_), knobbed.__name__
+
+
+def _judged(failed, verdict):
+    e = evidence.Example({})
+    e.ran, e.failed = True, failed
+    e.judge = lambda: dict(verdict)
+    return e
+
+
+def test_a_variant_must_reproduce_the_passing_examples_too():
+    failing = [_judged(True, {"a": True, "b": True}), _judged(True, {"a": True, "b": True})]
+    passing = [_judged(False, {"a": True, "b": False})]  # "b" predicts a failure that did not happen
+    assert evidence.reproduced_everywhere(failing + passing) == ["a"]
+    assert evidence.reproduced_everywhere(passing) == []          # nothing failed: nothing to name
+    assert evidence.reproduced_everywhere([_judged(True, {"a": False})] + failing) == []
+    unjudged = evidence.Example({})
+    unjudged.failed = True
+    assert evidence.reproduced_everywhere(failing + [unjudged]) == ["a", "b"]
+
+
+def test_a_variant_and_a_hand_written_diagnosis_that_disagree_name_nothing():
+    from gradkit.plugin import GradingPlugin
+
+    def named(hand, found):
+        result = CheckResult("c", FAILED, "m", misconception=hand, parts=[["w", False, "half", 0.5]])
+        GradingPlugin._name_by_variants(("t", "f"), result, found)
+        return result.misconception
+    assert named(None, ["divided_by_n_squared"]) == "divided_by_n_squared"
+    assert named("dropped_factor_2", ["divided_by_n_squared"]) is None      # disagree: neither
+    assert named("dropped_factor_2", ["dropped_factor_2", "x"]) == "dropped_factor_2"
+    assert named(None, ["a", "b"]) is None                                  # two fit: neither
+    assert named("dropped_factor_2", []) == "dropped_factor_2"              # no variant fits: as before
+
+
+def test_reproduces_compares_like_the_checks():
+    from checks.families import GradIsNone, Raised, reproduces
+    t = torch.tensor([1.0, 2.0])
+    assert reproduces(t + 1e-6, t) and not reproduces(t * 2, t)
+    assert not reproduces(t.double(), t)                          # the dtype is part of the answer
+    assert reproduces((t, t), (t, t)) and not reproduces((t,), (t, t))
+    assert reproduces(Raised("element 0 does not require grad"), Raised("does not require grad"))
+    assert not reproduces(t, Raised("does not require grad"))
+    assert not reproduces(Raised("boom"), t)
+    assert reproduces(None, GradIsNone()) and reproduces(Raised("'NoneType' object has no attribute"),
+                                                         GradIsNone())
+    assert not reproduces(torch.zeros(2), GradIsNone())
+    inf = torch.tensor([float("inf"), 1.0])
+    assert reproduces(inf.clone(), inf) and not reproduces(torch.tensor([1.0, 1.0]), inf)
+
+
+# -- every mutant of the kit: a name is right or absent (the session-wide grading) ---------------
+
+def _also_named(mutant) -> set[str]:
+    """Names a mutant's own docstring-declared second mistake earns (``ALSO = "id, id"``)."""
+    for node in ast.parse(mutant.source).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ALSO":
+            return {s.strip() for s in ast.literal_eval(node.value).split(",") if s.strip()}
+    return set()
+
+
+class _RateLine:
+    """Prints the rate of named mistakes in `make test`'s terminal summary."""
+
+    def __init__(self, line: str):
+        self.line = line
+
+    def pytest_terminal_summary(self, terminalreporter):
+        terminalreporter.write_sep("-", "diagnoses of the kit's mutants")
+        terminalreporter.write_line(self.line)
+
+
+def test_no_mutant_gets_a_name_that_contradicts_its_mistake(graded, request):
+    from tests.kit import all_mutants
+    named, wrong, total = 0, [], 0
+    for mutant in all_mutants():
+        result = graded[f"mutant/{mutant.name}"]
+        fn = result.function(mutant.topic, mutant.breaks)
+        if fn is None or not fn.failed:
+            continue
+        total += 1
+        names = {c.misconception for c in fn.failed if c.misconception}
+        named += mutant.misconception in names
+        contradicting = names - {mutant.misconception} - _also_named(mutant)
+        if contradicting:
+            wrong.append(f"{mutant.name}: {sorted(contradicting)} (listed: {mutant.misconception})")
+    line = (f"named mistakes: {named}/{total} mutants ({100 * named / max(total, 1):.1f} %), "
+            f"wrong names: {len(wrong)}")
+    request.config.pluginmanager.register(_RateLine(line), "gradkit-diagnosis-rate")
+    print(line)
+    assert not wrong, "\n".join(wrong)
+    assert total and named / total >= 0.9, line
+
+
+def test_a_crash_on_the_smallest_example_shows_the_next_failing_value(graded):
+    """accumulated_grad without the last micro-batch raises where micro_batch > m (the
+    smallest counterexample); the report shows a failing example with a value, named."""
+    result = graded["mutant/grad_accumulation/accumulated_drops_last"]
+    fn = result.function("grad_accumulation", "accumulated_grad")
+    shown = next(c for c in fn.failed if c.misconception)
+    assert shown.misconception == "last_micro_batch_dropped" and shown.got is not None
+    assert shown.error_kind is None and "NoneType" in shown.message  # says a smaller input raised

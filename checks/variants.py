@@ -1,0 +1,202 @@
+"""The wrong variants of each reference (checks/families.py judges them).
+
+Each reference is written once with its *knobs* (the mean's count, the factor 2 of a
+square's derivative, the sign, where σ′ or tanh′ is taken, whether the loss's 2/n reaches
+the hidden layer, ...); a variant turns exactly one knob the way students do. The right
+knob settings reproduce the reference (tests/test_diagnoses.py holds them to it), so a
+variant differs from it by one mistake only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from checks.families import GradIsNone, Raised, variant
+
+
+@dataclass(frozen=True)
+class Knobs:
+    count: str = "n"          # what the mean divides by: n, 1 (a sum), n², n − 1, the other dimension
+    two: float = 2.0          # d/dŷ (ŷ − y)² = 2(ŷ − y)
+    sign: float = 1.0
+    sigma_prime: str = "at_z"   # σ′ as O(1 − O); "at_output": σ′(O); "formula_on_z": z(1 − z);
+                                # "activation": O itself
+    tanh_prime: str = "at_a"    # tanh′ as 1 − h²; "at_output": 1 − tanh(h)²; "formula_on_a":
+                                # 1 − a²; "activation": h; "none": 1
+    hidden_scale: bool = True   # the loss's 2/n carried back to W1 and b1
+    per_weight: bool = False    # the gradient divided by the number of weights d
+
+
+RIGHT = Knobs()
+
+# One mistake each: (id, the knob turned).
+ONE_MISTAKE = [
+    ("sum_instead_of_mean", {"count": "1"}),
+    ("divided_by_n_squared", {"count": "n2"}),
+    ("divided_by_n_minus_1", {"count": "n-1"}),
+    ("divided_by_other_dimension", {"count": "other"}),
+    ("dropped_factor_2", {"two": 1.0}),
+    ("extra_factor_2", {"two": 4.0}),
+    ("flipped_sign", {"sign": -1.0}),
+    ("derivative_wrong_point", {"sigma_prime": "at_output"}),
+    ("sigma_prime_formula_on_z", {"sigma_prime": "formula_on_z"}),
+    ("activation_for_derivative", {"sigma_prime": "activation"}),
+    ("activation_for_derivative", {"tanh_prime": "activation"}),
+    ("tanh_prime_at_output", {"tanh_prime": "at_output"}),
+    ("tanh_prime_formula_on_pre_activation", {"tanh_prime": "formula_on_a"}),
+    ("tanh_derivative_forgotten", {"tanh_prime": "none"}),
+    ("hidden_layer_missing_loss_factor", {"hidden_scale": False}),
+    ("divided_by_d", {"per_weight": True}),
+]
+
+
+def _count(k: Knobs, n: int, other: int | None) -> float:
+    if k.count == "other":
+        if other is None:  # no other dimension: not this mistake
+            raise ValueError("no other dimension")
+        return float(other)
+    return {"n": float(n), "1": 1.0, "n2": float(n * n), "n-1": float(n - 1)}[k.count]
+
+
+def _sigma_prime(k: Knobs, z: torch.Tensor, o: torch.Tensor) -> torch.Tensor:
+    s = {"at_z": o, "at_output": torch.sigmoid(o), "formula_on_z": z}.get(k.sigma_prime)
+    return o if s is None else s * (1 - s)
+
+
+def _tanh_prime(k: Knobs, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return {"at_a": 1 - h ** 2, "at_output": 1 - torch.tanh(h) ** 2, "formula_on_a": 1 - a ** 2,
+            "activation": h, "none": torch.ones_like(h)}[k.tanh_prime]
+
+
+# -- manual_grad's references, with their knobs ----------------------------------------------
+
+def linear(k: Knobs, x, y, w, b):
+    r = w * x + b - y
+    c = k.sign * k.two / _count(k, x.shape[0], None)
+    return c * (r * x).sum(), c * r.sum()
+
+
+def sigmoid(k: Knobs, x, w, t):
+    z = (x * w).sum()
+    o = torch.sigmoid(z)
+    grad = k.sign * (k.two / 2) * (o - t) * _sigma_prime(k, z, o) * x  # ½ · 2(O − t)
+    return grad / x.shape[0] if k.per_weight else grad
+
+
+def matrix(k: Knobs, X, y, w):
+    m, d = X.shape
+    # L = ‖Xw − y‖² / (2m): the 2 of the square over the 2 of 2m, then the mean's m.
+    return k.sign * (k.two / 2) * X.T @ (X @ w - y) / _count(k, m, d)
+
+
+def two_layer(k: Knobs, X, y, W1, b1, W2, b2):
+    a = X @ W1.T + b1
+    h = torch.tanh(a)
+    r = h @ W2 + b2 - y
+    g = k.sign * k.two * r / _count(k, X.shape[0], None)
+    carried = g if k.hidden_scale else k.sign * r
+    d_pre = carried[:, None] * W2[None, :] * _tanh_prime(k, a, h)
+    return d_pre.T @ X, d_pre.sum(0), h.T @ g, g.sum()
+
+
+MANUAL = {"linear_mse_grad": linear, "sigmoid_neuron_grad": sigmoid,
+          "matrix_mse_grad": matrix, "two_layer_grads": two_layer}
+
+
+# Small inputs on which a knob a reference does not read leaves it unchanged: such a
+# variant is the reference itself, and is not registered.
+def _probe(*shapes):
+    g = torch.Generator().manual_seed(0)
+    return [torch.rand(s, generator=g, dtype=torch.float64) + 0.5 for s in shapes]
+
+
+_PROBES = {"linear_mse_grad": _probe((3,), (3,), (), ()),
+           "sigmoid_neuron_grad": _probe((3,), (3,), ()),
+           "matrix_mse_grad": _probe((3, 2), (3,), (2,)),
+           "two_layer_grads": _probe((3, 2), (3,), (4, 2), (4,), (4,), ())}
+
+
+def _differs(reference, knobs: Knobs, probe) -> bool:
+    try:
+        wrong, right = reference(knobs, *probe), reference(RIGHT, *probe)
+    except (ValueError, KeyError):
+        return False
+    pairs = zip(wrong, right) if isinstance(right, tuple) else [(wrong, right)]
+    return any(not torch.allclose(a, b) for a, b in pairs)
+
+
+for _function, _reference in MANUAL.items():
+    for _mid, _turned in ONE_MISTAKE:
+        _knobs = replace(RIGHT, **_turned)
+        if _differs(_reference, _knobs, _PROBES[_function]):
+            variant("manual_grad", _function, _mid)(
+                lambda *args, reference=_reference, knobs=_knobs: reference(knobs, *args))
+
+
+# -- detach ---------------------------------------------------------------------------------
+
+@variant("detach", "stop_gradient_grads", "sum_instead_of_mean")
+def _stop_gradient_summed(a, b):
+    """a.grad of Σ(a − b)² instead of its mean."""
+    return 2 * (a - b)
+
+
+@variant("detach", "stop_gradient_grads", "dropped_factor_2")
+def _stop_gradient_half(a, b):
+    return (a - b) / a.numel()
+
+
+@variant("detach", "stop_gradient_grads", "flipped_sign")
+def _stop_gradient_negated(a, b):
+    return -2 * (a - b) / a.numel()
+
+
+# -- grad_accumulation ----------------------------------------------------------------------
+
+@variant("grad_accumulation", "accumulated_grad", "last_micro_batch_dropped")
+def _accumulated_without_last(X, y, w, micro_batch):
+    """Only the full micro-batches (range(m // micro_batch)); none at all: w.grad stays None."""
+    m = X.shape[0]
+    full = m // micro_batch * micro_batch
+    if full == 0:
+        return GradIsNone()
+    if full == m:
+        return 2 * X.T @ (X @ w - y) / m
+    Xf, yf = X[:full], y[:full]
+    return 2 * Xf.T @ (Xf @ w - yf) / m
+
+
+@variant("grad_accumulation", "accumulated_grad", "last_micro_batch_dropped")
+def _accumulated_without_last_own_mean(X, y, w, micro_batch):
+    """The same, each full chunk's mean weighted by 1/number of chunks (the full chunks)."""
+    m = X.shape[0]
+    chunks = m // micro_batch
+    if chunks == 0:
+        return GradIsNone()
+    full = chunks * micro_batch
+    Xf, yf = X[:full], y[:full]
+    return 2 * Xf.T @ (Xf @ w - yf) / full
+
+
+# -- retain_graph -----------------------------------------------------------------------------
+
+NOT_DIFFERENTIABLE = "does not require grad|appears to not have been used"
+
+
+@variant("retain_graph", "second_derivative", "create_graph_forgotten")
+def _second_without_create_graph(coeffs, x):
+    """The first grad without create_graph=True has no graph: the second grad raises."""
+    return Raised(NOT_DIFFERENTIABLE)
+
+
+@variant("retain_graph", "second_derivative", "second_grad_unused")
+def _second_raises_below_degree_2(coeffs, x):
+    """Right for degree 2 and more; for degree 0 or 1, p′ does not depend on x: it raises."""
+    if coeffs.shape[0] <= 2:
+        return Raised(NOT_DIFFERENTIABLE)
+    c, xd = coeffs.double(), x.double()
+    total = sum((k * (k - 1) * c[k] * xd ** (k - 2) for k in range(2, len(c))), torch.zeros_like(xd))
+    return total.to(x.dtype)
+
