@@ -4,17 +4,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup check test lint bench autograder student clean mutate
+.PHONY: setup check test lint bench autograder student clean mutate notebooks notebook
 
 setup: $(BIN)/gradkit
 
+# torch comes as its CPU build (about 200 MB; the default build brings about 1.4 GB of CUDA,
+# and grading needs no GPU) from PyTorch's CPU wheel index, unless pip is set up with an
+# index of its own (a mirror: then that is used as it is) or GRADKIT_TORCH=cuda.
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+GRADKIT_TORCH ?= cpu
+
 $(BIN)/gradkit: pyproject.toml
+	@echo "gradkit: setting up $(VENV) (first run only: torch and the pinned packages, a few minutes)"
+	@echo "gradkit: 正在创建 $(VENV)（仅首次运行：安装 torch 和固定版本的依赖，需要几分钟）"
 	$(PYTHON) -m venv $(VENV)
+	@if [ "$(GRADKIT_TORCH)" = cpu ] && ! $(BIN)/python -m pip config list 2>/dev/null \
+	    | grep -qE 'index-url|find-links'; then \
+	  echo "gradkit: installing torch's CPU build"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	    --index-url $(TORCH_CPU_INDEX) "$$(grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')"; \
+	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	@touch $@
+	@echo "gradkit: $(VENV) is ready / 环境已就绪"
 
 $(VENV)/.test-deps: $(BIN)/gradkit pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,batch,class]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,batch,notebook,class]'
 	@touch $@
 
 check: setup
@@ -55,6 +70,19 @@ autograder: setup
 # What students get: stubs, engine and public checks; no solutions, hidden checks or tests.
 student: setup
 	$(BIN)/python -m gradkit.bundle student --out build/student.zip
+
+$(VENV)/.notebook-deps: $(BIN)/gradkit pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook]'
+	@touch $@
+
+# The topic notebooks (notebooks/en, notebooks/zh), written from the stubs in exercises/.
+notebooks: $(VENV)/.notebook-deps
+	$(BIN)/python -m gradkit.notebooks --out notebooks
+
+# Work in the notebooks: JupyterLab on notebooks/ (VS Code: pick .venv's Python as kernel).
+notebook: $(VENV)/.notebook-deps
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook,jupyter]'
+	$(BIN)/jupyter lab notebooks
 
 clean:
 	rm -rf $(VENV) report build *.egg-info
