@@ -10,6 +10,7 @@ grader's own scratch folders. Every reporter passes student text through here.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -26,10 +27,18 @@ _ESCAPES = re.compile(
 # Bidirectional controls (embeddings, overrides, isolates, marks) and other invisible
 # format characters that change how text reads without being seen.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# Of the invisible format characters (category Cf: zero-width spaces, word joiners, tag
+# characters, soft hyphens...), only the joiners some scripts need are kept.
+_JOINERS = frozenset("\u200c\u200d")
+# Line and paragraph separators end a line in some readers and not in others.
+_SEPARATORS = {"\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
 # A CSV cell starting with one of these is read as a formula by spreadsheets (OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# The grader's scratch folders (tempfile.mkdtemp(prefix="gradkit-")), wherever they are.
-_SCRATCH = re.compile(r"(?:/[^\s/'\"]+)*/gradkit-[A-Za-z0-9_]+(?:/[^\s'\":]*)?")
+# The grader's scratch folders (tempfile.mkdtemp(prefix="gradkit-"), "gradkit-batch-",
+# "gradkit-dask-"), wherever they are, and whatever follows them in a path.
+_SCRATCH = re.compile(r"(?:/[^\s/'\"]+)*/gradkit-[\w.-]+(?:/[^\s'\":]*)?")
+# The kit's own folder: where the checks and the withheld references live.
+_KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _keep(ch: str) -> bool:
@@ -38,6 +47,8 @@ def _keep(ch: str) -> bool:
     if ch in _BIDI:
         return False
     category = unicodedata.category(ch)
+    if category == "Cf":
+        return ch in _JOINERS
     # Cc: C0/C1 controls (incl. DEL); Cs: lone surrogates (not valid in UTF-8 or XML);
     # Co/Cn: private use and unassigned, which XML 1.0 allows but terminals render oddly
     # only sometimes, so they are kept.
@@ -46,19 +57,26 @@ def _keep(ch: str) -> bool:
     return ch not in ("\ufffe", "\uffff")  # not characters at all, and illegal in XML
 
 
-def text(value: object) -> str:
-    """``value`` as a string with escapes, control and bidi characters removed and
-    grader scratch paths replaced by ``<scratch>``. Newlines and tabs stay."""
-    s = value if isinstance(value, str) else str(value)
+def text(value: object, paths: bool = False) -> str:
+    """``value`` as a string with escapes, control, bidi and invisible format characters
+    removed, and (unless ``paths``: a path the grader itself chose, like a submission's
+    folder) the grader's scratch folders replaced by ``<scratch>`` and its own folder by
+    ``<kit>``. Newlines and tabs stay."""
+    s = value if type(value) is str else str.__str__(value) if isinstance(value, str) else str(value)
     s = s.replace("\r\n", "\n")
+    for separator, newline in _SEPARATORS.items():
+        s = s.replace(separator, newline)
     s = _ESCAPES.sub("", s)
     s = "".join(ch if _keep(ch) else "" for ch in s)
-    return _SCRATCH.sub("<scratch>", s)
+    if paths:
+        return s
+    s = _SCRATCH.sub("<scratch>", s)
+    return s.replace(_KIT + os.sep, "<kit>" + os.sep) if len(_KIT) > 1 else s
 
 
-def line(value: object) -> str:
+def line(value: object, paths: bool = False) -> str:
     """Like ``text``, on one line: newlines and tabs become spaces (names, CSV cells)."""
-    return re.sub(r"[\n\t]+", " ", text(value))
+    return re.sub(r"[\n\t]+", " ", text(value, paths))
 
 
 def csv_cell(value: object) -> str:
@@ -75,5 +93,5 @@ def deep(value: object) -> object:
     if isinstance(value, dict):
         return {deep(k): deep(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(deep(v) for v in value)
+        return (tuple if isinstance(value, tuple) else list)(deep(v) for v in value)
     return value

@@ -9,13 +9,39 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from . import inert
+
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+
+class _Inert:
+    """Every text field a student can reach is made inert (``gradkit.inert``) as it is
+    set: by the plugin from a worker's reply, by ``replace``, by ``from_dict``. So the
+    model every reporter reads never holds a terminal escape, a control or bidi
+    character, a scratch path, or (for one-line fields) a line a student could forge."""
+
+    _LINES: frozenset[str] = frozenset()   # one line: newlines become spaces
+    _TEXTS: frozenset[str] = frozenset()   # strings anywhere inside, newlines kept
+    _PATHS: frozenset[str] = frozenset()   # one line, a path the grader chose kept
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if value is not None:
+            if name in self._LINES:
+                value = inert.line(value)
+            elif name in self._TEXTS:
+                value = inert.deep(value)
+            elif name in self._PATHS:
+                value = inert.line(value, paths=True)
+        object.__setattr__(self, name, value)
 PROVISIONAL = "provisional"  # a FunctionResult whose withheld checks only the full kit runs
 WITHHELD = "withheld"  # the error_kind of a check skipped for a withheld reference
 
 
 @dataclass
-class CheckResult:
+class CheckResult(_Inert):
+    _LINES = frozenset({"name", "message", "call", "error_kind", "misconception"})
+    _TEXTS = frozenset({"inputs", "expected", "got", "parts", "profile", "output"})
+
     name: str
     outcome: str
     message: str = ""
@@ -55,7 +81,9 @@ class CheckResult:
 
 
 @dataclass
-class FunctionResult:
+class FunctionResult(_Inert):
+    _TEXTS = frozenset({"pictures"})  # the student's graph, drawn in the worker
+
     topic: str
     function: str
     max_score: float
@@ -140,7 +168,10 @@ class FunctionResult:
 
 
 @dataclass
-class GradeResult:
+class GradeResult(_Inert):
+    _TEXTS = frozenset({"notes", "flags", "review"})
+    _PATHS = frozenset({"submission"})
+
     submission: str
     functions: list[FunctionResult]
     notes: list[str] = field(default_factory=list)
