@@ -175,11 +175,17 @@ def _check_once(args: argparse.Namespace, topics: list[str] | None = None,
     progress.save_scores(result, args.target)
     shown = result.public(i18n.text("hidden.failed"))
     page = html_report.write(shown, args.html) if args.html else None
-    terminal.render(shown, target=args.target, html=page)
+    if topics:  # --watch after a save: only what changed, then one line for the rest
+        rerun.report(shown, topics, target=args.target, html=page)
+    else:
+        terminal.render(shown, target=args.target, html=page)
     if not render.dot_available():
         print(i18n.text("report.no_dot"))
+    code = EXIT_OK if shown.all_passed else EXIT_FAILED_CHECKS
+    if code == EXIT_FAILED_CHECKS and not args.watch:  # so `make: *** Error 1` is no surprise
+        print(i18n.text("check.exit_failed"))
     sys.stdout.flush()
-    return (EXIT_OK if shown.all_passed else EXIT_FAILED_CHECKS), result
+    return code, result
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -369,11 +375,31 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{topic.name} — {topic.title} ({topic.title_zh}), "
               f"{i18n.text('list.points', points=f'{points:g}')}{progress_text}")
         for fn in topic.functions:
-            print(f"    {fn.name}({', '.join(fn.params)})  {fn.points:g}")
+            print(_function_line(fn, scores.get(f"{topic.name}.{fn.name}") if seen else None, seen))
     print(i18n.text("list.total", points=f"{total:g}"))
     if not scores:
         print(i18n.text("list.no_progress"))
     return EXIT_OK
+
+
+LIST_MARKS = {"passed": "✓", "failed": "✗", "provisional": "~", "not_started": " "}
+
+
+def _function_line(fn: catalog.Function, entry: list[Any] | None, seen: bool) -> str:
+    """One function of `gradkit list`: with its topic checked, ✓ / ✗ / ~ and its score from
+    the last check, or "not started" (a stub, or never graded)."""
+    from . import progress
+
+    call = f"{fn.name}({', '.join(fn.params)})"
+    if not seen:
+        return f"    {call}  {fn.points:g}"
+    state = progress.function_state(entry)
+    if state == "not_started":
+        return f"  {LIST_MARKS[state]} {call}  {fn.points:g}  {i18n.text('list.not_started')}"
+    words = {"passed": "list.function_passed", "failed": "list.function_failed",
+             "provisional": "list.provisional"}[state]
+    assert entry is not None  # a state other than not_started has an entry
+    return f"  {LIST_MARKS[state]} {call}  {entry[0]:g}/{entry[1]:g}  {i18n.text(words)}"
 
 
 def _bar(fraction: float, width: int = 20) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .results import GradeResult
+    from .results import FunctionResult, GradeResult
 
 STATE = Path(".gradkit")
 
@@ -43,10 +43,32 @@ def save_scores(result: GradeResult, target: str | None = None) -> None:
     by_target: dict[str, Any] = stored if isinstance(stored, dict) else {}
     scores = by_target.setdefault(_target_key(target), {})
     for fn in result.functions:
-        # a third entry, "provisional": checks only the instructor's grading runs
-        scores[f"{fn.topic}.{fn.function}"] = [fn.score, fn.max_score] + (
-            ["provisional"] if fn.provisional else [])
+        # then flags: "provisional" (checks only the instructor's grading runs), "not_started"
+        # (every check that ran met the stub's NotImplementedError, or no function at all)
+        flags = (["provisional"] if fn.provisional else []) + (
+            ["not_started"] if not_started(fn) else [])
+        scores[f"{fn.topic}.{fn.function}"] = [fn.score, fn.max_score] + flags
     _write("scores.json", {"targets": by_target})
+
+
+NOT_WRITTEN = {"not_implemented", "missing_function", "missing_module"}
+
+
+def not_started(fn: FunctionResult) -> bool:
+    """Did every check that ran meet a function not written yet (the stub's
+    NotImplementedError, or no such function)?"""
+    ran = [c for c in fn.checks if not c.skipped]
+    return bool(ran) and all(not c.passed and c.error_kind in NOT_WRITTEN for c in ran)
+
+
+def function_state(entry: list[Any] | None) -> str:
+    """A function's state from its stored entry: "passed", "failed", "provisional" (nothing
+    failed, but some checks run only when the instructor grades) or "not_started"."""
+    if not entry or "not_started" in entry[2:]:
+        return "not_started"
+    if entry[0] >= entry[1]:
+        return "provisional" if "provisional" in entry[2:] else "passed"
+    return "failed"
 
 
 def scores(target: str | None = None) -> dict[str, Any]:

@@ -92,3 +92,23 @@ def watch(folder: str, grade_once: Callable[[list[str] | None], object],
                 done += 1
     except KeyboardInterrupt:
         pass
+
+
+def report(result: GradeResult, topics: list[str], target: str, html: str | None = None) -> None:
+    """After a save: the full report of the re-graded ``topics`` only, one line for the
+    topics that did not change, and the total of everything watched."""
+    from dataclasses import replace
+
+    from . import i18n
+    from .reporters import terminal
+
+    terminal.render(replace(result, functions=[f for f in result.functions if f.topic in topics]),
+                    target=target, html=html)
+    unchanged = []
+    for topic in dict.fromkeys(f.topic for f in result.functions if f.topic not in topics):
+        fns = [f for f in result.functions if f.topic == topic]
+        unchanged.append(f"{topic} {sum(f.score for f in fns):g}/{sum(f.max_score for f in fns):g}")
+    if unchanged:
+        print(i18n.text("watch.unchanged", topics=", ".join(unchanged)))
+    print(i18n.text("watch.all_topics", score=f"{result.score:g}", max=f"{result.max_score:g}"),
+          flush=True)

@@ -309,3 +309,63 @@ def test_the_inline_report_measured_by_chromium_on_the_command_line(inline_page,
 def render_available() -> bool:
     from gradkit import render
     return render.dot_available()
+
+
+# -- the terminal route: `gradkit list` per function, `--watch` shows what changed ---------
+
+def _result(states: dict[str, str]):
+    """A retain_graph result: per function "passed", "failed" or "stub"."""
+    from gradkit.results import CheckResult, FunctionResult, GradeResult
+
+    functions = []
+    for fn in catalog.topic(TOPIC).functions:
+        state = states[fn.name]
+        checks = [CheckResult(f"{fn.name}_{i}", "passed" if state == "passed" or (state == "failed" and i)
+                              else "failed", error_kind="not_implemented" if state == "stub" else None)
+                  for i in range(2)]
+        functions.append(FunctionResult(TOPIC, fn.name, fn.points, checks))
+    return GradeResult("work", functions, language="en")
+
+
+def test_list_marks_each_function_from_the_last_check(tmp_path, monkeypatch):
+    from gradkit import progress
+    monkeypatch.chdir(tmp_path)
+    progress.save_scores(_result({"backward_twice": "passed", "two_losses_grads": "failed",
+                                  "second_derivative": "stub"}), "work")
+    out = subprocess.run([sys.executable, "-m", "gradkit", "list", "--target", "work"],
+                         capture_output=True, text=True, cwd=tmp_path, env=cli_env(), timeout=120).stdout
+    lines = {line.split("(")[0].strip(): line for line in out.splitlines() if line.startswith("  ")}
+    assert lines["✓ backward_twice"].endswith("1/1  passed")
+    assert lines["✗ two_losses_grads"].endswith("/2  not yet") and "2/2" not in lines["✗ two_losses_grads"]
+    assert lines["second_derivative"].endswith("2  not started")
+    assert "    linear_mse_grad(x, y, w, b)  2" in out  # a topic never checked: as before
+
+
+def test_list_in_chinese_after_a_stub_only_check(tmp_path, monkeypatch, capsys):
+    from gradkit import cli, progress
+    monkeypatch.chdir(tmp_path)
+    stubs = {fn.name: "stub" for fn in catalog.topic(TOPIC).functions}
+    progress.save_scores(_result(stubs), "work")
+    assert cli.main(["list", "--target", "work", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("未开始") == len(stubs) + 1  # each function, and the topic
+    assert "✓" not in out and "✗" not in out
+
+
+def test_watch_reprints_only_the_saved_topic(capsys):
+    from gradkit import i18n, rerun
+    from gradkit.results import GradeResult
+    i18n.set_language("en")
+    other = _result({fn.name: "passed" for fn in catalog.topic(TOPIC).functions})
+    detach = GradeResult("work", [dataclasses_replace(f, topic="detach") for f in other.functions])
+    merged = GradeResult("work", other.functions + detach.functions, language="en")
+    rerun.report(merged, ["detach"], target="work")
+    out = capsys.readouterr().out
+    assert "\ndetach — " in out and f"\n{TOPIC} — " not in out
+    assert f"unchanged since the last grading: {TOPIC} 5/5" in out
+    assert out.rstrip().endswith(f"all watched topics: {merged.score:g} / {merged.max_score:g}")
+
+
+def dataclasses_replace(obj, **changes):
+    import dataclasses
+    return dataclasses.replace(obj, **changes)

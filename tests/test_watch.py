@@ -66,7 +66,11 @@ def test_watch_grades_again_only_the_topic_whose_file_changed(tmp_path):
     assert "detach.py changed: grading again" in rest
     assert "graded detach again in" in rest
     assert "graded retain_graph" not in rest
-    second_total = next(line for line in rest.splitlines() if line.startswith("Total:")).strip()
-    assert second_total.split("/")[1] == first_total.split("/")[1]  # every topic still shown
-    assert second_total != first_total
-    assert "straight_through_round" in rest and "retain_graph" in rest
+    # Only the saved topic is shown again; the unchanged one is a line, and the total is
+    # still everything's.
+    assert "backward_twice" not in rest and "unchanged since the last grading: retain_graph 5/5" in rest
+    second_total = next(line for line in rest.splitlines()
+                        if line.startswith("all watched topics:")).strip()
+    assert second_total.split("/")[1] == first_total.split("/")[1]
+    assert second_total.split(":")[1] != first_total.split(":")[1]
+    assert "straight_through_round" in rest
