@@ -274,6 +274,8 @@ def main(repeats: int = 3) -> None:
         else:
             print("check --watch: no re-grading seen")
         batch_figures(work, buggy, t_torch)
+        from . import class_bench
+        class_bench.report()  # the class view on 5,000 synthetic results files
         t_one, pss_one, _ = median_run(grade_cmd("solutions", out), repeats,
                                        cpus={min(os.sched_getaffinity(0))})
         print(f"{'on one core (correct submission)':<40} {t_one:>16.2f} s   {pss_one:.0f} MB PSS peak")

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import catalog, inert, review
 from .results import GradeResult
@@ -27,16 +27,27 @@ def results_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.json") if p.name not in NOT_RESULTS)
 
 
-def read_results(folder: Path) -> Iterator[tuple[str, GradeResult]]:
-    """(student id, result) for every readable results file; a file that is not a
-    result (unreadable, not a JSON object) is skipped, as the batch CSV skips it."""
-    for path in results_files(folder):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("functions"), list):
-                yield path.stem, GradeResult.from_dict(data)
-        except (OSError, ValueError, TypeError, KeyError):
-            continue
+def read_file(path: Path) -> dict[str, Any] | None:
+    """A results file's data; None for a file that is not a result (unreadable, not a
+    JSON object with functions), which the class view skips as the batch CSV does."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("functions"), list) else None
+
+
+def to_result(data: dict[str, Any]) -> GradeResult | None:
+    try:
+        return GradeResult.from_dict(data)
+    except (TypeError, KeyError, ValueError, AttributeError):  # a file that only looks like one
+        return None
+
+
+# What the aggregates never read: the results model makes each of these inert as it is
+# set, which is most of the cost of reading a result, so they are left out (``light``).
+HEAVY = ("message", "inputs", "expected", "got", "parts", "profile", "output", "call")
+EXAMPLE = ("call", "expected", "got")
 
 
 @dataclass
@@ -103,6 +114,31 @@ class ClassStats:
     flagged: list[Flagged] = field(default_factory=list)
     isolation: Counter[str] = field(default_factory=Counter)
 
+    def light(self, data: dict[str, Any]) -> GradeResult | None:
+        """The result of ``data`` with only what the aggregates read: outcomes, weights,
+        ids and flags (so every score is the model's own), and an example's call,
+        expected and got only where a misconception still lacks one."""
+        for fn in data["functions"]:
+            if not isinstance(fn, dict) or not isinstance(fn.get("checks"), list):
+                return None
+            fn.pop("pictures", None)
+            for check in fn["checks"]:
+                if not isinstance(check, dict):
+                    return None
+                if check.get("check"):  # the id stands for the name (scores read the id first)
+                    check["name"] = ""
+                mid = check.get("misconception")
+                example = not check.get("passed") and isinstance(mid, str) and (
+                    mid not in self.misconceptions or self.misconceptions[mid].example is None)
+                for key in HEAVY:
+                    if key not in check:
+                        continue
+                    if example and key in EXAMPLE and isinstance(check[key], str):
+                        check[key] = check[key][:EXAMPLE_CHARS]
+                    elif not (example and key in EXAMPLE):
+                        del check[key]
+        return to_result(data)
+
     def add(self, student: str, result: GradeResult) -> None:
         student = inert.line(student)
         self.totals[student] = (result.score, result.max_score)
@@ -138,6 +174,25 @@ class ClassStats:
         if row.example is None and check.call:
             row.example = Example(student, function, _cut(check.call), _cut(check.expected or ""),
                                   _cut(check.got or ""))
+
+    def merge(self, other: "ClassStats") -> None:
+        """Add ``other`` (the next students, in order) to these aggregates."""
+        self.totals.update(other.totals)
+        self.ungraded += other.ungraded
+        for key, fn in other.functions.items():
+            self.functions.setdefault(key, FunctionStats(fn.topic, fn.function, fn.max_score)
+                                      ).scores.extend(fn.scores)
+        for name, check in other.checks.items():
+            row = self.checks.setdefault(name, CheckStats(name, check.function))
+            row.passed += check.passed
+            row.failed += check.failed
+        for mid, m in other.misconceptions.items():
+            row_m = self.misconceptions.setdefault(mid, MisconceptionStats(mid))
+            row_m.students |= m.students
+            row_m.functions.update(m.functions)
+            row_m.example = row_m.example or m.example
+        self.flagged += other.flagged
+        self.isolation.update(other.isolation)
 
     # -- views the page and the tests read ------------------------------------------------
     @property
