@@ -31,6 +31,10 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 ENGINE = ["gradkit", "checks", "pyproject.toml", "README.md", "Makefile", ".gitignore"]
 SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
+# The student bundle: the stubs and their notebooks too, and a README written for students
+# (set-up, running gradkit, reading the report) in place of this kit's.
+STUDENT_EXTRA = ["exercises", "notebooks"]
+STUDENT_README = "docs/student/README.md"
 ANSWERS = "checks/answers.json"  # the worked examples' answers, in the student bundle only
 
 
@@ -180,15 +184,16 @@ def _worked_example(key: str) -> bool:
 
 def student(out: Path, answers: dict[str, object] | None = None) -> Path:
     """``answers``: what ``record_answers()`` gives (recorded here when None)."""
-    files = _files(ENGINE + ["exercises"], exclude=("checks/hidden", "checks/answers.json"))
+    files = _files(ENGINE + STUDENT_EXTRA, exclude=("checks/hidden", "checks/answers.json"))
     sources = {str(p.relative_to(KIT)): p.read_text(encoding="utf-8") for p in files
                if p.suffix == ".py" and str(p.relative_to(KIT)).startswith("checks/")}
     for rel, text in sources.items():  # a marker the bundle cannot replace fails first
         student_source(rel, text)
     recorded = record_answers() if answers is None else answers
     extra = {"gradkit-student/" + ANSWERS: json.dumps(recorded, sort_keys=True)}
-    return _write(out, {str(Path("gradkit-student") / p.relative_to(KIT)): p for p in files},
-                  extra, transform=_student_transform)
+    members = {str(Path("gradkit-student") / p.relative_to(KIT)): p for p in files}
+    members["gradkit-student/README.md"] = KIT / STUDENT_README  # the students' own README
+    return _write(out, members, extra, transform=_student_transform)
 
 
 def torch_choice(env: Mapping[str, str] | None = None) -> str | None:

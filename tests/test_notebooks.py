@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gradkit import catalog, cell_source, i18n, notebook, notebooks
-from tests.kit import KIT, MUTANTS, SOLUTIONS, cli_env, grade_in_one_fresh_process
+from tests.kit import EXERCISES, KIT, MUTANTS, SOLUTIONS, cli_env, grade_in_one_fresh_process
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOKS = KIT / "notebooks"
@@ -369,3 +369,52 @@ def test_watch_reprints_only_the_saved_topic(capsys):
 def dataclasses_replace(obj, **changes):
     import dataclasses
     return dataclasses.replace(obj, **changes)
+
+
+# -- the student bundle reads as a course -------------------------------------------------
+
+INSTRUCTOR_ONLY = ("solutions/", "hidden check", "autograder", "Gradescope", "PrairieLearn",
+                   "grade-batch", "make test", "mutant", "--reveal-hidden", "make student")
+
+
+@pytest.fixture(scope="module")
+def student_bundle(tmp_path_factory):
+    from gradkit import bundle
+    folder = tmp_path_factory.mktemp("bundle")
+    with zipfile.ZipFile(bundle.student(folder / "student.zip", answers={})) as zf:
+        zf.extractall(folder)
+    return folder / "gradkit-student"
+
+
+def test_the_student_bundle_has_the_students_readme_and_the_notebooks(student_bundle):
+    readme = (student_bundle / "README.md").read_text(encoding="utf-8")
+    assert readme == (KIT / "docs" / "student" / "README.md").read_text(encoding="utf-8")
+    assert {p.relative_to(student_bundle) for p in student_bundle.rglob("*.ipynb")} == {
+        p.relative_to(KIT) for p in notebooks.paths(NOTEBOOKS)}
+    for words in INSTRUCTOR_ONLY:
+        assert words.lower() not in readme.lower(), words
+    headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                for h in re.findall(r"^#+ (.+)$", readme, re.M)}
+    for target in re.findall(r"\]\(([^)]+)\)", readme):  # no dead link
+        assert target.startswith("#") and target[1:] in headings or (student_bundle / target).exists(), target
+    for folder in re.findall(r"`((?:exercises|notebooks/en|notebooks/zh|gradkit|checks)/)`", readme):
+        assert (student_bundle / folder).is_dir(), folder
+    make_targets = set(re.findall(r"^([a-z]+):", (student_bundle / "Makefile").read_text(), re.M))
+    assert set(re.findall(r"`make (\w+)`", readme)) <= make_targets
+
+
+def test_make_checks_first_run_says_what_it_sets_up(student_bundle):
+    plan = subprocess.run(["make", "-n", "check", f"PYTHON={sys.executable}"], cwd=student_bundle,
+                          capture_output=True, text=True, timeout=60).stdout
+    assert "setting up .venv (first run only" in plan and "正在创建 .venv" in plan
+    assert "--index-url" in plan and "torch's CPU build" in plan  # unless pip has its own index
+
+
+def test_a_failing_check_explains_its_exit_status(tmp_path):
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    shutil.copy(EXERCISES / f"{TOPIC}.py", stubs)
+    for lang, words in (("en", "That is the report above, not a crash"), ("zh", "不是程序崩溃")):
+        done = subprocess.run([sys.executable, "-m", "gradkit", "check", TOPIC, "--target", str(stubs)],
+                              capture_output=True, text=True, cwd=tmp_path, env=cli_env(lang), timeout=300)
+        assert done.returncode == 1 and words in done.stdout.splitlines()[-1], done.stdout[-1500:]
