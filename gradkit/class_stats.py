@@ -134,7 +134,7 @@ class ClassStats:
                     if key not in check:
                         continue
                     if example and key in EXAMPLE and isinstance(check[key], str):
-                        check[key] = check[key][:EXAMPLE_CHARS]
+                        check[key] = check[key][:2 * EXAMPLE_CHARS]  # _cut has the last word
                     elif not (example and key in EXAMPLE):
                         del check[key]
         return to_result(data)

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from gradkit import i18n
-from gradkit.class_stats import ClassStats
+from gradkit.class_stats import ClassStats, results_files
+from gradkit.class_view import read_class
 from gradkit.class_page import page
 from gradkit.gradebook import CANVAS_COLUMNS, MOODLE_ID
 from gradkit.results import GradeResult
@@ -166,6 +167,21 @@ def test_the_page_numbers_are_the_results_files(batch):
     # Isolation: every grading's level, counted.
     levels = Counter(r["environment"]["isolation"]["level"] for r in results.values())
     assert {k: int(v["count"]) for k, v in _attrs(page_text, "level").items()} == dict(levels)
+
+
+def test_light_reading_and_split_reading_give_the_same_page(batch):
+    """The aggregates from light results (text left out), from whole results, and from two
+    halves merged (as the process pool does) are one and the same page."""
+    paths = results_files(batch["out"] / "results")
+    whole = read_class(paths, feedback=True)[0]
+    light = read_class(paths, feedback=False)[0]
+    halves = read_class(paths[:2], feedback=False)[0]
+    halves.merge(read_class(paths[2:], feedback=False)[0])
+    pages = {page(stats, [], lang) for stats in (whole, light, halves) for lang in ("en",)}
+    assert len(pages) == 1
+    assert light.misconceptions.keys() == whole.misconceptions.keys() and light.misconceptions
+    for mid, m in whole.misconceptions.items():
+        assert light.misconceptions[mid].example == m.example is not None
 
 
 def test_the_near_copies_and_no_other_pair(batch):
