@@ -86,7 +86,7 @@ class Case:
             EVIDENCE.failed(self.key)
             if exc.kind == "exception":  # an error raised is an answer the variants may predict
                 EVIDENCE.answered(self.key, judge(self.topic, self.function, self.args,
-                                                  Raised(exc.message)))
+                                                  Raised(exc.message)), wrong=True)
             exc.case = self
             exc.inputs = self.shown
             exc.misconception = first_error_match(self.diagnoses, exc.message)
@@ -117,6 +117,7 @@ class Case:
         failure.answered = self._answering  # a wrong value (the variants judge it: families.py)
         if self._answering:
             EVIDENCE.wrong_value(self.key, failure)
+            self._answering = False
         raise failure
 
     _answering = False  # inside expect_tensor(s): the answer compared is the one recorded
@@ -136,6 +137,7 @@ class Case:
         if problem:
             self._precision_diagnosis(expected)
             self.fail(problem, expected, got)
+        self._answering = False  # a later failure of this case is not about this value
 
     def expect_tensors(self, got, expected: tuple, names: tuple[str, ...], scale=None):
         """A tuple of tensors; a failure shows the whole tuples, expected and got."""
@@ -151,6 +153,7 @@ class Case:
             if problem:
                 self._precision_diagnosis(e)
                 self.fail(problem, expected, tuple(got), names=names)
+        self._answering = False
 
     def _precision_diagnosis(self, expected):
         """A float64 answer right to float32's precision only (computed in float32 inside),
@@ -186,6 +189,23 @@ class Case:
             self.fail(text("expect.bool_type", kind=kind_of(got)), expected, got)
         if got != expected:
             self.fail(text("expect.bool_value", got=got, expected=expected), expected, got)
+
+
+def run_or_try_next(case: Case, next_case, judge_answer, **run) -> object:
+    """The student's answer for ``case``; if the call raises, ``judge_answer`` is also run on
+    ``next_case()`` (the next-larger input of the same kind) before the error is raised
+    again: the smallest inputs of a mistake may only raise, and the diagnosis needs a value
+    (gradkit.plugin shows that example, named, beside a note that the smaller one raised)."""
+    try:
+        return case.run(**run).value
+    except STUDENT_ERRORS as exc:
+        if getattr(exc, "kind", None) == "exception":
+            larger = next_case()
+            try:
+                judge_answer(larger, larger.run(**run).value)
+            except (CheckFailure, *STUDENT_ERRORS):
+                pass  # recorded in the evidence; the verdict stays the smaller input's error
+        raise
 
 
 def case_factory(topic: str, diagnoses: dict):

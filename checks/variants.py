@@ -1,5 +1,9 @@
 """The wrong variants of each reference (checks/families.py judges them).
 
+Every function here is one edit from an answer, so each is ``@kit_only``: the student
+bundle carries none of them, and there no variant is registered (the hand-written
+diagnoses still run).
+
 Each reference is written once with its *knobs* (the mean's count, the factor 2 of a
 square's derivative, the sign, where σ′ or tanh′ is taken, whether the loss's 2/n reaches
 the hidden layer, ...); a variant turns exactly one knob the way students do. The right
@@ -14,6 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from checks.families import GradIsNone, Raised, variant
+from gradkit.answers import kit_only
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,14 @@ def _tanh_prime(k: Knobs, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 
 # -- manual_grad's references, with their knobs ----------------------------------------------
 
+@kit_only
 def linear(k: Knobs, x, y, w, b):
     r = w * x + b - y
     c = k.sign * k.two / _count(k, x.shape[0], None)
     return c * (r * x).sum(), c * r.sum()
 
 
+@kit_only
 def sigmoid(k: Knobs, x, w, t):
     z = (x * w).sum()
     o = torch.sigmoid(z)
@@ -85,12 +92,14 @@ def sigmoid(k: Knobs, x, w, t):
     return grad / x.shape[0] if k.per_weight else grad
 
 
+@kit_only
 def matrix(k: Knobs, X, y, w):
     m, d = X.shape
     # L = ‖Xw − y‖² / (2m): the 2 of the square over the 2 of 2m, then the mean's m.
     return k.sign * (k.two / 2) * X.T @ (X @ w - y) / _count(k, m, d)
 
 
+@kit_only
 def two_layer(k: Knobs, X, y, W1, b1, W2, b2):
     a = X @ W1.T + b1
     h = torch.tanh(a)
@@ -123,6 +132,8 @@ def _differs(reference, knobs: Knobs, probe) -> bool:
         wrong, right = reference(knobs, *probe), reference(RIGHT, *probe)
     except (ValueError, KeyError):
         return False
+    if not isinstance(right, (tuple, torch.Tensor)):  # the student bundle: no references here
+        return False
     pairs = zip(wrong, right) if isinstance(right, tuple) else [(wrong, right)]
     return any(not torch.allclose(a, b) for a, b in pairs)
 
@@ -138,17 +149,20 @@ for _function, _reference in MANUAL.items():
 # -- detach ---------------------------------------------------------------------------------
 
 @variant("detach", "stop_gradient_grads", "sum_instead_of_mean")
+@kit_only
 def _stop_gradient_summed(a, b):
     """a.grad of Σ(a − b)² instead of its mean."""
     return 2 * (a - b)
 
 
 @variant("detach", "stop_gradient_grads", "dropped_factor_2")
+@kit_only
 def _stop_gradient_half(a, b):
     return (a - b) / a.numel()
 
 
 @variant("detach", "stop_gradient_grads", "flipped_sign")
+@kit_only
 def _stop_gradient_negated(a, b):
     return -2 * (a - b) / a.numel()
 
@@ -156,6 +170,7 @@ def _stop_gradient_negated(a, b):
 # -- grad_accumulation ----------------------------------------------------------------------
 
 @variant("grad_accumulation", "accumulated_grad", "last_micro_batch_dropped")
+@kit_only
 def _accumulated_without_last(X, y, w, micro_batch):
     """Only the full micro-batches (range(m // micro_batch)); none at all: w.grad stays None."""
     m = X.shape[0]
@@ -169,6 +184,7 @@ def _accumulated_without_last(X, y, w, micro_batch):
 
 
 @variant("grad_accumulation", "accumulated_grad", "last_micro_batch_dropped")
+@kit_only
 def _accumulated_without_last_own_mean(X, y, w, micro_batch):
     """The same, each full chunk's mean weighted by 1/number of chunks (the full chunks)."""
     m = X.shape[0]
@@ -192,6 +208,7 @@ def _second_without_create_graph(coeffs, x):
 
 
 @variant("retain_graph", "second_derivative", "second_grad_unused")
+@kit_only
 def _second_raises_below_degree_2(coeffs, x):
     """Right for degree 2 and more; for degree 0 or 1, p′ does not depend on x: it raises."""
     if coeffs.shape[0] <= 2:
@@ -200,3 +217,71 @@ def _second_raises_below_degree_2(coeffs, x):
     total = sum((k * (k - 1) * c[k] * xd ** (k - 2) for k in range(2, len(c))), torch.zeros_like(xd))
     return total.to(x.dtype)
 
+
+
+# -- gd_loop ----------------------------------------------------------------------------------
+
+@kit_only
+def _descent(x, y, w0, b0, lr, steps, summed=False):
+    """Gradient descent on the mean (or, ``summed``, the sum) of the squared errors."""
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    losses = []
+    for _ in range(steps):
+        squared = (w * x + b - y) ** 2
+        loss = squared.sum() if summed else squared.mean()
+        losses.append(loss.detach())
+        gw, gb = torch.autograd.grad(loss, (w, b))
+        with torch.no_grad():
+            w -= lr * gw
+            b -= lr * gb
+    recorded = torch.stack(losses) if losses else torch.zeros(0, dtype=w0.dtype, device=w0.device)
+    return w.detach(), b.detach(), recorded
+
+
+@variant("gd_loop", "gradient_descent", "steps_off_by_one")
+@kit_only
+def _descent_one_more(x, y, w0, b0, lr, steps):
+    return _descent(x, y, w0, b0, lr, steps + 1)
+
+
+@variant("gd_loop", "gradient_descent", "steps_off_by_one")
+@kit_only
+def _descent_one_fewer(x, y, w0, b0, lr, steps):
+    return _descent(x, y, w0, b0, lr, steps - 1)
+
+
+@variant("gd_loop", "gradient_descent", "loss_summed_not_averaged")
+@kit_only
+def _descent_summed(x, y, w0, b0, lr, steps):
+    return _descent(x, y, w0, b0, lr, steps, summed=True)
+
+
+@kit_only
+def _batches(X, y, w0, b0, lr, epochs, batch_size, summed=False):
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    for _ in range(epochs):
+        for i in range(0, X.shape[0], batch_size):
+            squared = (X[i:i + batch_size] @ w + b - y[i:i + batch_size]) ** 2
+            gw, gb = torch.autograd.grad(squared.sum() if summed else squared.mean(), (w, b))
+            with torch.no_grad():
+                w -= lr * gw
+                b -= lr * gb
+    return w.detach(), b.detach()
+
+
+@variant("gd_loop", "minibatch_sgd", "epochs_off_by_one")
+@kit_only
+def _batches_one_more_epoch(X, y, w0, b0, lr, epochs, batch_size):
+    return _batches(X, y, w0, b0, lr, epochs + 1, batch_size)
+
+
+@variant("gd_loop", "minibatch_sgd", "epochs_off_by_one")
+@kit_only
+def _batches_one_fewer_epoch(X, y, w0, b0, lr, epochs, batch_size):
+    return _batches(X, y, w0, b0, lr, epochs - 1, batch_size)
+
+
+@variant("gd_loop", "minibatch_sgd", "loss_summed_not_averaged")
+@kit_only
+def _batches_summed(X, y, w0, b0, lr, epochs, batch_size):
+    return _batches(X, y, w0, b0, lr, epochs, batch_size, summed=True)

@@ -19,7 +19,7 @@ Judge = Callable[[], dict[str, bool]]
 
 
 class Example:
-    __slots__ = ("features", "failed", "ran", "examined", "matched", "judge", "failure")
+    __slots__ = ("features", "failed", "ran", "examined", "matched", "judge", "failure", "wrong")
 
     def __init__(self, features: dict[str, Any]) -> None:
         self.features = dict(features)
@@ -29,6 +29,7 @@ class Example:
         self.matched: list[str] = []
         self.judge: Judge | None = None
         self.failure: BaseException | None = None  # a wrong value's failure (not a crash)
+        self.wrong = False  # its answer itself was wrong (a value that failed, or an error)
 
 
 class Evidence:
@@ -54,14 +55,17 @@ class Evidence:
             if mid not in example.matched:
                 example.matched.append(mid)
 
-    def answered(self, key: str, judge: Judge | None) -> None:
+    def answered(self, key: str, judge: Judge | None, wrong: bool = False) -> None:
         """The answer of this example (a value compared, or an error raised), as a judge."""
         if judge is not None:
-            self.examples.setdefault(key, Example({})).judge = judge
+            example = self.examples.setdefault(key, Example({}))
+            example.judge = judge
+            example.wrong |= wrong
 
     def wrong_value(self, key: str, failure: BaseException) -> None:
         """This example failed with a value (kept to show when a smaller example raised)."""
         example = self.examples.setdefault(key, Example({}))
+        example.wrong = True
         if example.failure is None:
             example.failure = failure
 
@@ -82,16 +86,20 @@ def verified(candidates: Iterable[str], failing: list[Example]) -> list[str]:
             if all(mid in e.matched for e in failing if mid in e.examined)]
 
 
+MIN_WRONG = 2  # one wrong answer a variant happens to give is a coincidence, not a diagnosis
+
+
 def reproduced_everywhere(examples: list[Example]) -> list[str]:
     """The wrong variants that reproduce the answer of every judged example (failing and
-    passing alike), where at least one judged example failed: a variant that fits only the
-    failures, or only some of them, is not the mistake."""
+    passing alike), where at least one judged answer was itself wrong (an example that
+    failed a rule with a right value is no ground): a variant that fits only the failures,
+    or only some of them, is not the mistake."""
     judged = [e for e in examples if e.judge is not None]
-    if not any(e.failed for e in judged):
+    if sum(e.wrong for e in judged) < MIN_WRONG:
         return []
     left: list[str] | None = None
     # Failing examples first: most variants drop out there, and the rest need not run.
-    for example in sorted(judged, key=lambda e: not e.failed):
+    for example in sorted(judged, key=lambda e: not e.wrong):
         try:
             verdict = example.judge()  # type: ignore[misc]  # not None: filtered above
         except Exception:  # a judge that cannot run names nothing

@@ -280,7 +280,7 @@ def test_the_right_knobs_are_the_reference():
 
 def _judged(failed, verdict):
     e = evidence.Example({})
-    e.ran, e.failed = True, failed
+    e.ran, e.failed, e.wrong = True, failed, failed
     e.judge = lambda: dict(verdict)
     return e
 
@@ -290,10 +290,16 @@ def test_a_variant_must_reproduce_the_passing_examples_too():
     passing = [_judged(False, {"a": True, "b": False})]  # "b" predicts a failure that did not happen
     assert evidence.reproduced_everywhere(failing + passing) == ["a"]
     assert evidence.reproduced_everywhere(passing) == []          # nothing failed: nothing to name
+    assert evidence.reproduced_everywhere(failing[:1] + passing) == []  # one wrong answer: chance
     assert evidence.reproduced_everywhere([_judged(True, {"a": False})] + failing) == []
     unjudged = evidence.Example({})
     unjudged.failed = True
     assert evidence.reproduced_everywhere(failing + [unjudged]) == ["a", "b"]
+    # A rule broken with a right value (the variants coincide with it there) is no ground.
+    right_value = [_judged(True, {"a": True}), _judged(True, {"a": True})]
+    for e in right_value:
+        e.wrong = False
+    assert evidence.reproduced_everywhere(right_value) == []
 
 
 def test_a_variant_and_a_hand_written_diagnosis_that_disagree_name_nothing():

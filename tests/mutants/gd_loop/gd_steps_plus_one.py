@@ -1,0 +1,19 @@
+"""range(steps + 1): one update (and one recorded loss) too many."""
+BREAKS = "gradient_descent"
+MISCONCEPTION = "steps_off_by_one"
+
+
+def gradient_descent(x, y, w0, b0, lr, steps):
+    w = w0.detach().clone().requires_grad_(True)
+    b = b0.detach().clone().requires_grad_(True)
+    losses = []
+    for _ in range(steps + 1):
+        loss = ((w * x + b - y) ** 2).mean()
+        losses.append(loss.detach())
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return w.detach(), b.detach(), torch.stack(losses)
