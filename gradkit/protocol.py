@@ -25,6 +25,10 @@ Who writes and who reads each one:
 - ``Drawing``: ``Facts["drawing"]``, from ``gradkit/untrusted/drawing.py``; read by
   checks/pictures.py and the HTML report.
 
+Every request carries ``seq``, a number the grader's ``Worker`` takes from an unguessable
+start and counts up; the worker's reply frame is signed over it (``channel.sign``), so a
+reply counts only for the request it answers.
+
 Nothing here is enforced at run time: the worker is untrusted, so the grader checks
 every value it reads (types, sizes) where it reads it.
 """
@@ -45,6 +49,7 @@ NodeRef = Union[int, list[int]]
 
 class PingRequest(TypedDict):
     op: Literal["ping"]
+    seq: NotRequired[int]  # added by Worker.request
 
 
 class VjpProbe(TypedDict):
@@ -54,6 +59,7 @@ class VjpProbe(TypedDict):
 
 class CallRequest(TypedDict):
     op: Literal["call"]
+    seq: NotRequired[int]  # added by Worker.request: the reply is signed over it
     path: str           # the module's file, as the worker sees it
     module: str         # the topic, e.g. "gd_loop"
     function: str
@@ -91,11 +97,11 @@ class Drawing(TypedDict):
 
 class Facts(TypedDict):
     mutated: list[int]          # argument indices whose values the call changed
-    autograd_used: bool         # watch.AutogradWatch saw the engine run
+    autograd_used: bool         # the engine ran (watch.AutogradWatch, or watch.EngineLedger's count)
     optim_used: bool            # watch.OptimizerWatch saw a torch.optim optimizer built
     is_leaf_read: bool          # watch.AttributeReadWatch("is_leaf")
     process_started: bool       # integrity.ProcessWatch: a process or ctypes during the call
-    backward_calls: int
+    backward_calls: int         # backward passes in the call (the most any watch counted)
     arg_grads: dict[str, GradFacts]
     vjp: NotRequired[VjpFacts]
     drawing: NotRequired[Drawing]

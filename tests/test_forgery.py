@@ -14,6 +14,7 @@ from gradkit.results import GradeResult
 from tests.kit import SOLUTIONS, SUBMISSIONS, grade_many
 
 CHEATERS = SUBMISSIONS / "cheaters"
+FORGERIES = SUBMISSIONS / "forgeries"
 
 # folder, topic, function, and what must happen: "lost" (points lost, and flagged),
 # "flagged" (full marks are possible only with a flag), or the rule that must gate it to 0.
@@ -109,3 +110,47 @@ def test_the_scan_names_what_reaches_in(tmp_path):
     what = {h["what"] for h in review.scan(str(tmp_path))}
     assert {"ctypes", "inspect", "_getframe", "f_back", "sys.modules", "__closure__", "/proc",
             "getattr()", "dup2", "_ImperativeEngine", "torch._C"} <= what, what
+
+
+# Forgeries by a student who has read the engine (tests/submissions/forgeries/README.md),
+# two per route: folder, the rule that must take linear_mse_grad's points, and the flag an
+# instructor sees. Each of them scored 10/10 with no flag before the reply channel was
+# signed and the engine's own counter was read.
+FORGED = [
+    ("socket_reply", "integrity", "tampered"),      # answers every request itself
+    ("socket_relay", "integrity", "tampered"),      # rewrites the harness's replies
+    ("mode_swap", "no_autograd", "engine_unseen"),  # mode off, a fresh engine, mode back
+    ("watch_reset", "no_autograd", "engine_unseen"),  # backward(), then the watch cleared
+    ("key_exclude", "no_autograd", "engine_unseen"),  # Python key excluded, the real engine
+    ("spy_bypass", "no_autograd", "engine_unseen"),   # dispatch disabled, wrapper swapped out
+    ("import_trace", "no_autograd", "engine_outside_call"),  # make_fx at import
+    ("import_thread", "no_autograd", "engine_outside_call"),  # make_fx in a thread, between calls
+]
+
+
+@pytest.fixture(scope="module")
+def forged(tmp_path_factory):
+    os.environ.setdefault("GRADKIT_EXAMPLES", "5")
+    work = tmp_path_factory.mktemp("forgeries")
+    jobs = [{"name": folder, "folder": str(FORGERIES / folder), "topics": ["manual_grad"],
+             "timeout": 10.0} for folder, _, _ in FORGED]
+    return grade_many(jobs, work)
+
+
+@pytest.mark.parametrize("folder,rule,flag", FORGED, ids=[f[0] for f in FORGED])
+def test_a_forged_rule_verdict_loses_the_points(forged, folder, rule, flag):
+    result = forged[folder]
+    fn = result.function("manual_grad", "linear_mse_grad")
+    assert fn.score == 0 and fn.gated_by == rule, (fn.score, fn.gated_by)
+    assert any(f["event"] == flag and f["function"] == "manual_grad.linear_mse_grad"
+               for f in result.flags), result.flags
+    if rule == "integrity":  # the worker was the student's: nothing it said is kept
+        assert result.score == 0, result.score
+
+
+def test_a_forged_reply_is_named_to_the_instructor_not_the_student(forged):
+    result = forged["socket_reply"]
+    detail = " ".join(f.get("detail", "") for f in result.flags if f["event"] == "tampered")
+    assert "did not sign" in detail
+    shown = json.dumps(gradescope.to_dict(result))
+    assert "did not sign" not in shown and "modified the grader or torch" in shown

@@ -189,3 +189,127 @@ def _commands_running(*commands):
             continue
         found += [line for c in commands if line == c]
     return found
+
+
+def test_a_reply_counts_only_with_the_workers_tag_for_that_request():
+    """The channel's half of issue 20.3: bytes student code writes to the worker's socket
+    (it can find it by descriptor number) are never read as the harness's reply."""
+    import socket
+    import struct
+
+    from gradkit.untrusted import channel, wire
+
+    key, other = os.urandom(32), os.urandom(32)
+    frame = wire.encode({"ok": True, "value": torch.ones(2)})
+
+    def deliver(body: bytes, seq: int = 7, with_key: bytes = key):
+        a, b = socket.socketpair()
+        with a, b:
+            a.sendall(struct.pack(">Q", len(body)) + body)
+            return channel.recv(b, 5, key=with_key, seq=seq)
+
+    good = channel.sign(key, 7, frame) + frame
+    assert torch.equal(deliver(good)["value"], torch.ones(2))
+    forgeries = {
+        "unsigned": frame + b"\0" * channel.TAG_BYTES,
+        "another request's": channel.sign(key, 6, frame) + frame,
+        "another worker's": channel.sign(other, 7, frame) + frame,
+        "altered": good[:-1] + bytes([good[-1] ^ 1]),
+        "a tag cut short": good[:channel.TAG_BYTES - 1],
+    }
+    for name, body in forgeries.items():
+        with pytest.raises(channel.ChannelForged):
+            deliver(body)
+            pytest.fail(name)
+    a, b = socket.socketpair()  # a length no harness frame has: forged, not "too large"
+    with a, b:
+        a.sendall(b"\xff" * 8)
+        with pytest.raises(channel.ChannelForged):
+            channel.recv(b, 5, key=key, seq=7)
+        assert not channel.pending(b)
+        a.sendall(b"x")
+        assert channel.pending(b)
+
+
+def test_the_engine_counter_sees_runs_no_mode_or_wrapper_sees():
+    """torch's graph-task counter only goes up: a backward hidden from every Python mode
+    (the Python dispatch key excluded, a fresh engine object) is still counted."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from gradkit.untrusted.watch import EngineLedger
+
+    class Blind(TorchDispatchMode):
+        seen = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            Blind.seen += 1
+            return func(*args, **(kwargs or {}))
+
+    ledger = EngineLedger()
+    w = torch.ones(3, requires_grad=True)
+    (w * 2).sum()  # forward ops alone are no run of the engine
+    assert ledger.mark() == 0
+    hidden = torch._C.DispatchKeySet(torch._C.DispatchKey.Python) | torch._C.DispatchKeySet(
+        torch._C.DispatchKey.PythonTLSSnapshot)
+    with Blind():
+        with torch._C._ExcludeDispatchKeyGuard(hidden):
+            loss = (w * w).sum()
+            torch._C._ImperativeEngine().run_backward((loss,), (torch.ones(()),), False, False,
+                                                      (w,), False, False)
+    assert Blind.seen == 0  # no mode saw an op of it
+    assert ledger.mark() == 1
+    torch.autograd.grad((w * 3).sum(), w)
+    (w * 4).sum().backward()
+    assert ledger.mark() == 2
+    assert ledger.mark(expected=0) == 0 and ledger.mark() == 0  # its own probes are not counted
+
+
+def test_hooks_that_would_see_the_harness_frames_are_named_and_removed():
+    from gradkit.untrusted import integrity
+
+    check = integrity.interpreter_hooks()
+    assert check() == []
+    before = sys.gettrace(), sys.getprofile()
+    sys.setprofile(lambda *a: None)
+    try:
+        assert check() == ["sys.setprofile"]
+        assert sys.getprofile() is before[1]
+    finally:
+        sys.setprofile(before[1])
+    assert check() == []
+
+
+def test_a_worker_imports_one_module(tmp_path):
+    """Nothing one module computed (with autograd, say) is in memory where another's
+    functions could take it: each module gets a worker of its own."""
+    (tmp_path / "first.py").write_text("import builtins\ndef put():\n    builtins.kept = 41\n"
+                                       "    return 1\n")
+    (tmp_path / "second.py").write_text("import builtins\ndef take():\n"
+                                        "    return getattr(builtins, 'kept', 0)\n")
+    scratch = tempfile.mkdtemp()
+    sub = Submission(str(tmp_path), None, scratch)
+    try:
+        assert sub.call("first", "put", []).value == 1
+        assert sub.call("second", "take", []).value == 0
+        assert sub.spawned == 2
+    finally:
+        sub.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_reading_the_workers_own_memory_is_flagged(tmp_path):
+    """The reply's secret lives in the worker's memory: reading that memory as a file is
+    one of the reach-ins an instructor is shown."""
+    (tmp_path / "m.py").write_text("import os\ndef peek():\n"
+                                   "    fd = os.open('/proc/self/mem', os.O_RDONLY)\n"
+                                   "    os.close(fd)\n    return 1\n")
+    scratch = tempfile.mkdtemp()
+    sub = Submission(str(tmp_path), None, scratch)
+    try:
+        sub.call("m", "peek", [])
+    except Exception:  # some kernels refuse the open; the attempt is what is flagged
+        pass
+    finally:
+        sub.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert any(f["event"] == "open" and f["detail"] == "/proc/self/mem" for f in sub.flags), sub.flags

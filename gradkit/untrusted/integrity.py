@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from ..protocol import CallRequest
@@ -36,7 +36,7 @@ _REACH_IN = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_r
 # Events that start a process or reach native code (a fork done through ctypes): what runs
 # there is beyond the watches, so a rule about how an answer is computed cannot be checked.
 _UNWATCHABLE = _PROCESS_STARTS + ("ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function")
-_MAX_EVENTS = 200
+MAX_EVENTS = 200
 
 
 def _modules() -> list[types.ModuleType]:
@@ -172,6 +172,10 @@ class AuditLog:
             if event == "import":
                 if not (args and isinstance(args[0], str) and args[0].startswith("gradkit")):
                     return
+            elif event == "open":  # the process's own memory, read as a file
+                path = args[0] if args and isinstance(args[0], str) else ""
+                if not (path.startswith("/proc/") and path.endswith("/mem")):
+                    return
             elif not event.startswith(reach_in):
                 return
             log.active = False  # nothing below may re-enter the hook
@@ -183,10 +187,10 @@ class AuditLog:
                     detail = ""
                     if event in ("object.__setattr__", "object.__delattr__") and len(args) > 1:
                         detail = f"{getattr(args[0], '__qualname__', type(args[0]).__name__)}.{args[1]}"
-                    elif event == "import":
+                    elif event in ("import", "open"):
                         detail = str(args[0])
                     entry = {"event": event, "detail": detail[:200], **where}
-                    if entry not in log.events and len(log.events) < _MAX_EVENTS:
+                    if entry not in log.events and len(log.events) < MAX_EVENTS:
                         log.events.append(entry)
             finally:
                 log.active = True
@@ -238,6 +242,48 @@ class ProcessWatch:
     @property
     def used(self) -> bool:
         return self.log.unwatchable > self.mark
+
+
+def interpreter_hooks() -> Callable[[], list[str]]:
+    """A check, bound now (before student code), that no hook which sees the harness's
+    frames is left set: a trace or profile function (a ``c_call`` event hands over the
+    caller's frame, locals and all), a ``sys.monitoring`` tool (3.12+), torch's frame
+    evaluation callback (torch.compile's entry, which receives every new frame). It
+    removes what it finds and names it; the worker runs it after the student's call and
+    again after encoding the reply (encoding may run student code), before it signs."""
+    import torch
+    gettrace, getprofile, settrace, setprofile = sys.gettrace, sys.getprofile, sys.settrace, sys.setprofile
+    eval_frame = getattr(getattr(torch._C, "_dynamo", None), "eval_frame", None)
+    get_callback = getattr(eval_frame, "get_eval_frame_callback", None)
+    set_callback = getattr(eval_frame, "set_eval_frame", None)
+    monitoring = getattr(sys, "monitoring", None)
+    # What was set before student code (a coverage tool running the grader, say) is kept.
+    trace, profile = gettrace(), getprofile()
+    callback = get_callback() if get_callback is not None else None
+    tools = [t for t in range(6) if monitoring is not None and monitoring.get_tool(t) is None]
+
+    def check() -> list[str]:
+        found = []
+        if gettrace() is not trace:
+            settrace(trace)
+            found.append("sys.settrace")
+        if getprofile() is not profile:
+            setprofile(profile)
+            found.append("sys.setprofile")
+        if get_callback is not None and set_callback is not None and get_callback() is not callback:
+            set_callback(callback)
+            found.append("torch frame evaluation callback")
+        if monitoring is not None:
+            for tool in tools:
+                if monitoring.get_tool(tool) is not None:
+                    for event in range(18):  # every callback of the tool, then the tool
+                        monitoring.register_callback(tool, 1 << event, None)
+                    monitoring.set_events(tool, 0)
+                    monitoring.free_tool_id(tool)
+                    found.append(f"sys.monitoring tool {tool}")
+        return found
+
+    return check
 
 
 # ---------------------------------------------------------------- grader side

@@ -22,6 +22,7 @@ import select
 import signal
 import socket
 import sys
+import secrets
 import tempfile
 import time
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -245,12 +246,13 @@ def _serve_run(run: socket.socket, config: dict[str, Any]) -> None:
         op = request.get("op")
         if op == "spawn" and len(fds) == 1:
             ours, theirs = socket.socketpair()
+            key = bytes.fromhex(str(request.pop("key", "")))  # the worker's signing secret
             pid = os.fork()
             if pid == 0:
                 try:
                     ours.close()
                     run.close()
-                    _worker_main(theirs, fds[0], config)
+                    _worker_main(theirs, fds[0], config, key)
                 finally:
                     os._exit(0)
             theirs.close()
@@ -288,15 +290,17 @@ def _reap() -> None:
         pass
 
 
-def _worker_main(sock: socket.socket, output: int, config: dict[str, Any]) -> None:  # pragma: no cover
+def _worker_main(sock: socket.socket, output: int, config: dict[str, Any],
+                 key: bytes) -> None:  # pragma: no cover
     try:
-        _worker_setup(sock, output, config)
+        _worker_setup(sock, output, config, key)
     except BaseException as exc:  # say why in the output the grader shows with the crash
         os.write(output, f"sandbox: {type(exc).__name__}: {exc}\n".encode())
         raise
 
 
-def _worker_setup(sock: socket.socket, output: int, config: dict[str, Any]) -> None:  # pragma: no cover
+def _worker_setup(sock: socket.socket, output: int, config: dict[str, Any],
+                  key: bytes) -> None:  # pragma: no cover
     os.setsid()  # its own process group, so a kill takes its children too
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -312,7 +316,7 @@ def _worker_setup(sock: socket.socket, output: int, config: dict[str, Any]) -> N
     home = config.get("home") or "/"
     os.chdir(home)
     isolation.set_environment(isolation.allowed_environment(home))
-    serve(sock, output)  # never returns
+    serve(sock, output, key)  # never returns
 
 
 class Run:
@@ -391,8 +395,9 @@ class Run:
             return grader_path
         return os.path.join(self.inside, os.path.relpath(grader_path, self.folder))
 
-    def spawn(self, output_fd: int) -> tuple[socket.socket, int]:
-        _send(self.control, {"op": "spawn"}, [output_fd])
+    def spawn(self, output_fd: int, key: bytes) -> tuple[socket.socket, int]:
+        """A new worker, which signs its replies with ``key`` (see ``channel``)."""
+        _send(self.control, {"op": "spawn", "key": key.hex()}, [output_fd])
         message, fds = _recv(self.control, 30)
         if len(fds) != 1:
             raise channel.ChannelClosed()
@@ -448,19 +453,33 @@ def _engine_folder() -> str:
 
 
 class Worker:
-    """One running worker process and the socket to it."""
+    """One running worker process and the socket to it.
 
-    def __init__(self, run: Run, output_dir: str) -> None:
+    Its replies must carry the tag of a secret made here for it (``channel``), for the
+    request just sent: a reply written by student code (which shares the worker's process
+    and can find its socket) raises ``channel.ChannelForged``, and so do bytes that arrive
+    when no reply is due. ``module``: the one module this worker may import."""
+
+    def __init__(self, run: Run, output_dir: str, module: str | None = None) -> None:
         self.run = run
+        self.module = module
         fd, path = tempfile.mkstemp(prefix="output-", suffix=".txt", dir=output_dir)
         os.unlink(path)  # nobody reaches it by name; the grader keeps its descriptor
         self.output = fd
-        self.sock, self.pid = run.spawn(fd)
+        self.key = secrets.token_bytes(32)
+        self.seq = secrets.randbelow(1 << 62)  # unguessable: nothing is signed ahead of time
+        self.sock, self.pid = run.spawn(fd, self.key)
 
     def request(self, message: Request, timeout: float) -> dict[str, Any]:
         # the answer is the worker's: a protocol.Reply in shape only if the worker is honest
-        channel.send(self.sock, message)
-        return channel.recv(self.sock, timeout)
+        if channel.pending(self.sock):  # written between calls: not by the harness
+            raise channel.ChannelForged()
+        self.seq += 1
+        channel.send(self.sock, {**message, "seq": self.seq})
+        reply = channel.recv(self.sock, timeout, key=self.key, seq=self.seq)
+        if channel.pending(self.sock):  # a second frame after the reply
+            raise channel.ChannelForged()
+        return reply
 
     def kill(self) -> None:
         self.run.kill_worker(self.pid)
@@ -597,8 +616,12 @@ class Submission:
         return Reply(reply.get("value"), facts if isinstance(facts, dict) else {})
 
     def _exchange(self, message: CallRequest, key: tuple[str, str], label: str) -> dict[str, Any]:
+        if self.worker is not None and self.worker.module != key[0]:
+            # One module per worker: nothing one module's code computed (with autograd,
+            # say) is in memory where another module's functions could take it.
+            self._drop_worker()
         if self.worker is None:
-            self.worker = Worker(self.run, self.scratch)
+            self.worker = Worker(self.run, self.scratch, key[0])
             self.spawned += 1
         worker = self.worker
         left_function = self.function_budget - self.spent.get(key, 0.0)
@@ -610,6 +633,14 @@ class Submission:
             if isinstance(reply, dict):
                 return reply
             raise wire.WireError("wire.malformed", detail="not a message")
+        except channel.ChannelForged:
+            # Student code wrote to the grader's channel: the worker is theirs now. The
+            # call fails as a changed grader (integrity.screen flags it), and a fresh worker
+            # serves the next one.
+            self._drop_worker()
+            return {"ok": False, "error": {"kind": "tampered", "key": "error.tampered", "params": {}},
+                    "facts": {"audit": [], "tampered": [
+                        "a reply the harness did not sign (the worker's channel was written to)"]}}
         except channel.ChannelTimeout:
             self._drop_worker()
             if timeout < self.timeout and left_run <= left_function:

@@ -95,22 +95,37 @@ class AutogradWatch(_Watch):
 FUNCTION_MODES: list[TorchFunctionMode] = []  # TorchFunctionModes pushed around every student call
 
 
+def threads_started() -> int:
+    """Python threads started in this process since the watch was installed (none before)."""
+    return 0
+
+
 def _threads_carry(mode: TorchDispatchMode) -> None:
     """Modes are per thread: a Python thread the student starts gets the dispatch-level
     spy on its own stack, for good (the thread is the student's)."""
     import _thread
+    import itertools
     import threading
+    global threads_started
     original, push = _thread.start_new_thread, torch._C._push_on_torch_dispatch_stack
+    started = itertools.count()  # only ever goes up: C code, and a closure cell the snapshot holds
 
     def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
                          kwargs: dict[str, Any] | None = None) -> int:
+        next(started)
+
         def body(*a: Any, **k: Any) -> Any:
             push(mode)
             return function(*a, **k)
         return original(body, args, kwargs or {})
 
+    def count() -> int:
+        return int(repr(started)[6:-1])  # "count(n)": read without moving it on
+
     _thread.start_new_thread = start_new_thread
+    _thread.start_new = start_new_thread  # type: ignore[attr-defined]  # the old alias
     threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]  # private
+    threads_started = count  # the count now read, held in the snapshot like any function
 
 
 def _pop_mode(mode: object, length: Callable[[], int], at: Callable[[int], object],
@@ -295,3 +310,50 @@ def warm_up() -> None:
         x = torch.ones(2, requires_grad=True)
         (x * 2).sum().backward()
         _ = x.is_leaf
+
+
+class EngineLedger:
+    """Every run of torch's autograd engine in this process, read from torch's own counter.
+
+    Each backward pass is a C++ ``GraphTask`` that takes the next id of a process-wide
+    atomic counter, whichever engine object, mode stack or dispatch-key state started it.
+    Python code can hide a run from every mode and wrapper above, but it cannot turn that
+    counter back. The harness reads it with a one-node backward of its own (about 10 µs,
+    on an engine object of its own, with no mode on the stack) and attributes the runs
+    between two reads: ``mark`` returns how many ran since the last read beyond what the
+    harness itself ran. The ledger lives only in the worker's loop (no module global, no
+    attribute of anything student code is handed); its class is in the harness's snapshot.
+    """
+
+    def __init__(self) -> None:
+        engine = torch._C._ImperativeEngine()  # not the spied one: a probe is no student call
+        leaf = torch.zeros((), requires_grad=True)
+        node = leaf.view(())
+        seen = [-1]
+        current = torch._C._current_graph_task_id
+
+        def note(grad: Any) -> None:
+            seen[0] = current()
+
+        assert node.grad_fn is not None  # a view of a leaf that requires grad
+        node.grad_fn.register_prehook(note)  # runs inside the probe's own graph task
+        run, roots, grads, inputs = engine.run_backward, (node,), (torch.ones(()),), (leaf,)
+
+        def probe() -> int:
+            seen[0] = -1
+            run(roots, grads, True, False, inputs, False, True)  # retain_graph: reusable
+            return seen[0]
+
+        self._probe = probe
+        self._last = probe()
+        self.outside = 0  # runs seen at import, between calls, or where a thread may have run them
+
+    def mark(self, expected: int = 0) -> int:
+        """Runs since the previous mark beyond ``expected`` (the harness's own); a probe that
+        cannot read the counter (its graph broken) counts as one unexplained run."""
+        now = self._probe()
+        if now < 0:
+            return 1
+        extra = now - self._last - 1 - expected
+        self._last = now
+        return max(extra, 0)

