@@ -28,7 +28,10 @@ if [ "$torch_index" != "default" ]; then
   "${PIP[@]}" --index-url "$torch_index" "$torch_pin"
 fi
 "${PIP[@]}" "$SOURCE"
-# Student code never reads the kit's source (the venv holds what it imports, readable by
-# all with the default umask); where namespaces are refused and student code runs under a
-# uid of its own, the checks in the source must stay root's alone.
+# The venv gets the engine only (pyproject.toml installs no checks/): the sandbox mounts the
+# Python installation read-only, so nothing there may hold a reference or hidden check.
+# run_autograder loads checks/ from $SOURCE, which the namespace sandbox never mounts; where
+# namespaces are refused and student code runs under a uid of its own, the source must stay
+# root's alone.
 chmod -R go-rwx "$SOURCE"
+chmod 700 "$SOURCE"
