@@ -96,17 +96,17 @@ def class_page_figures(n: int = STUDENTS) -> dict[str, float]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def similarity_per_submission(n: int = SIMILARITY_SAMPLE) -> float:
-    """Seconds per submission to fingerprint and pair ``n`` full submissions (the kit's
-    solutions with their names renamed per student, so no two are byte-identical)."""
+def similarity_per_submission(n: int = SIMILARITY_SAMPLE) -> tuple[float, float]:
+    """Wall and CPU seconds per submission to fingerprint and pair ``n`` full submissions
+    (the kit's solutions with their names renamed per student, so no two are byte-identical)."""
     from . import similarity
 
     solutions = Path(__file__).resolve().parent.parent / "solutions"
     base = similarity.read_source(solutions, similarity.modules(None))
     code = {f"s{k}": base.replace("def ", f"def _{k}_") for k in range(n)}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     similarity.similar_pairs(code, similarity.stub_code())
-    return (time.perf_counter() - start) / n
+    return (time.perf_counter() - start) / n, (time.process_time() - cpu) / n
 
 
 def report(n: int = STUDENTS) -> None:
@@ -120,9 +120,10 @@ def report(n: int = STUDENTS) -> None:
          verdict(got["bytes"], TARGET_PAGE_BYTES, " B", below=True))
     line("  with CSVs and feedback pages", f"{got['all_wall']:.2f} s", "(for reference)",
          f"{got['all_cpu']:.1f} s of CPU")
-    per = similarity_per_submission()
+    per, cpu = similarity_per_submission()
     print(f"{'similar submissions: per submission':<40} {per:>16.3f} s   "
-          f"({SIMILARITY_SAMPLE} full submissions; {n} would take about {per * n / 60:.0f} min)")
+          f"({cpu:.3f} s of CPU; {SIMILARITY_SAMPLE} full submissions; {n} would take about "
+          f"{cpu * n / 60:.0f} min of CPU)")
 
 
 if __name__ == "__main__":
