@@ -310,10 +310,16 @@ def export(path: str | os.PathLike[str] = "submission.zip", *, notebook: str | N
 
 
 def notebook_file(namespace: Mapping[str, Any], explicit: str | None = None) -> Path | None:
-    """The notebook on disk: ``explicit``, else the path the front end put in the
-    namespace (JupyterLab's ``__session__``, VS Code's ``__vsc_ipynb_file__``)."""
-    for candidate in [explicit] + [namespace.get(n) for n in NOTEBOOK_PATH_NAMES]:
-        if isinstance(candidate, str) and candidate.endswith(".ipynb") and os.path.isfile(candidate):
-            return Path(candidate)
+    """The notebook on disk: ``explicit``, else the path the front end gave the kernel
+    (JupyterLab's ``__session__`` or ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``;
+    a path relative to the server's folder is looked for by its name in the kernel's)."""
+    candidates = [explicit] + [namespace.get(n) for n in NOTEBOOK_PATH_NAMES] + [
+        os.environ.get("JPY_SESSION_NAME")]
+    for candidate in candidates:
+        if not isinstance(candidate, str) or not candidate.endswith(".ipynb"):
+            continue
+        for path in (Path(candidate), Path(Path(candidate).name)):
+            if path.is_file():
+                return path.resolve()
     return None
 

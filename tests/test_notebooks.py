@@ -418,3 +418,32 @@ def test_a_failing_check_explains_its_exit_status(tmp_path):
         done = subprocess.run([sys.executable, "-m", "gradkit", "check", TOPIC, "--target", str(stubs)],
                               capture_output=True, text=True, cwd=tmp_path, env=cli_env(lang), timeout=300)
         assert done.returncode == 1 and words in done.stdout.splitlines()[-1], done.stdout[-1500:]
+
+
+FAKE_PYTHON = """#!/bin/sh
+if [ "$3" = config ]; then [ -n "$FAKE_PIP_INDEX" ] && echo "global.index-url='somewhere'"; exit 0; fi
+echo "pip: $*"
+"""
+
+
+@pytest.mark.parametrize("pip_has_an_index", [False, True])
+def test_the_first_setup_takes_torchs_cpu_build_unless_pip_has_its_own_index(tmp_path, pip_has_an_index):
+    """The set-up recipe run for real, with a stand-in for the venv's Python that prints
+    what pip would be asked (nothing is downloaded)."""
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(KIT / name, tmp_path)
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("MAKE", "GRADKIT_TORCH"))}
+    env.update({"FAKE_PIP_INDEX": "1"} if pip_has_an_index else {})
+    out = subprocess.run(["make", "setup", "PYTHON=true"], cwd=tmp_path, capture_output=True, text=True,
+                         env=env, timeout=60).stdout
+    torch_pin = re.search(r'"(torch==[^"]+)"', (KIT / "pyproject.toml").read_text()).group(1)
+    cpu_line = [line for line in out.splitlines() if line.startswith("pip: ") and "--index-url" in line]
+    assert bool(cpu_line) != pip_has_an_index, out
+    if cpu_line:
+        assert cpu_line[0].endswith(f"/whl/cpu {torch_pin}")
+    assert "pip: -m pip install --quiet --disable-pip-version-check -e ." in out
+    assert out.splitlines()[0].startswith("gradkit: setting up .venv") and ".venv is ready" in out
