@@ -29,6 +29,8 @@ from .reporters import formats
 from .results import GradeResult
 
 if TYPE_CHECKING:
+    from distributed import Security
+
     from .batch_workers import GraderProcess
 
     # ``done(student, outcome)``: told of each submission as it is recorded
@@ -171,9 +173,10 @@ class BatchReport:
 
 def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool = False,
         options: dict[str, Any] | None = None, on_done: Done | None = None,
-        scheduler: str | None = None) -> BatchReport:
+        scheduler: str | None = None, security: Security | None = None) -> BatchReport:
     """Grade every submission in ``folder`` on ``jobs`` warm grader processes (or on the
-    Dask cluster at ``scheduler``); write the CSV and ``out_dir/summary.json``.
+    Dask cluster at ``scheduler``, connecting with ``security``: a distributed
+    ``Security``, see ``cluster_tls``); write the CSV and ``out_dir/summary.json``.
 
     On Ctrl-C (KeyboardInterrupt), the submissions being graded are dropped, not
     recorded; the CSV and summary of what is done are written, and the report says
@@ -195,7 +198,7 @@ def run(folder: Path, csv_path: Path, out_dir: Path, jobs: int = 2, force: bool 
     try:
         if scheduler:
             from . import dask_batch
-            dask_batch.grade_all(scheduler, todo, out_dir, options, force, done)
+            dask_batch.grade_all(scheduler, todo, out_dir, options, force, done, security)
         else:
             _grade_locally(todo, out_dir, options, force, jobs, done)
     except KeyboardInterrupt:

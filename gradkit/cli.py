@@ -81,15 +81,31 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default: 10)")
     batch.add_argument("--budget", type=float, metavar="SECONDS",
                        help="seconds of calls the whole run may use (default: 240)")
-    batch.add_argument("--scheduler", metavar="tcp://HOST:8786",
+    batch.add_argument("--scheduler", metavar="tls://HOST:8786",
                        help="grade on this Dask distributed cluster instead of on this machine "
-                            "(needs the 'batch' extra: pip install 'gradkit[batch]')")
+                            "(needs the 'batch' extra: pip install 'gradkit[batch]'); tls:// "
+                            "with --tls-*, plain tcp:// only on this machine or with --insecure")
+    batch.add_argument("--tls-ca", metavar="PEM", help="the course CA (gradkit cluster-certs)")
+    batch.add_argument("--tls-cert", metavar="PEM", help="this client's certificate")
+    batch.add_argument("--tls-key", metavar="KEY", help="this client's private key")
+    batch.add_argument("--insecure", action="store_true",
+                       help="allow a plain tcp:// scheduler on another machine (open to anyone "
+                            "who can reach its port)")
     batch.add_argument("--class-html", metavar="OUT",
                        help="then write the class view: this page, a feedback page per student "
                             "beside the results, and Canvas/Moodle CSVs beside the CSV")
     batch.add_argument("--roster", metavar="CSV",
                        help="with --class-html: folder name -> LMS ids (see gradkit class --help)")
     batch.set_defaults(run=_grade_batch)
+
+    certs = sub.add_parser("cluster-certs",
+                           help="make a CA and TLS certificates for a closed grading cluster")
+    certs.add_argument("folder", help="where to write them (the CA is reused if there)")
+    certs.add_argument("--name", action="append", metavar="NAME",
+                       help="a certificate to make (repeatable; default: scheduler, worker, client)")
+    certs.add_argument("--host", action="append", metavar="HOST", default=[],
+                       help="a host name or IP to list in the certificates (repeatable)")
+    certs.set_defaults(run=_cluster_certs)
 
     klass = sub.add_parser("class", parents=[lang],
                            help="the instructor's view of a graded batch: class page, gradebook "
@@ -235,12 +251,23 @@ def _grade_batch(args: argparse.Namespace) -> int:
             return EXIT_GRADING_ERROR
     out_dir = Path(args.out_dir) if args.out_dir else csv_path.parent / "results"
     options = {"timeout": args.timeout, "lang": i18n.language(), "topics": args.topics or None}
+    security = None
+    if args.scheduler:
+        from .cluster_tls import ClusterError, connection
+        try:
+            security, warning = connection(args.scheduler, args.tls_ca, args.tls_cert,
+                                           args.tls_key, args.insecure)
+        except (ClusterError, ImportError) as exc:
+            print(f"gradkit: {exc}", file=sys.stderr)
+            return EXIT_GRADING_ERROR
+        if warning:
+            print(f"gradkit: {warning}", file=sys.stderr)
     console = Console(stderr=True)
     with Progress(console=console, transient=False) as bar:
         task = bar.add_task("grading", total=len(batch.submissions(folder)))
         try:
             report = batch.run(folder, csv_path, out_dir, jobs=args.jobs, force=args.force,
-                               options=options, scheduler=args.scheduler,
+                               options=options, scheduler=args.scheduler, security=security,
                                on_done=lambda student, outcome: bar.advance(task))
         except ImportError as exc:
             print(f"gradkit: --scheduler needs Dask: pip install 'gradkit[batch]' ({exc})",
@@ -280,6 +307,21 @@ def _grade_batch(args: argparse.Namespace) -> int:
               f"recorded; the CSV holds what is done. Run the same command again (without "
               f"--force) to grade the rest.", flush=True)
         return 130
+    return EXIT_OK
+
+
+def _cluster_certs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .cluster_tls import ROLES, ClusterError, make_certs
+    try:
+        made = make_certs(Path(args.folder), tuple(args.name or ROLES), tuple(args.host))
+    except (ClusterError, ImportError) as exc:
+        print(f"gradkit: {exc} (the 'batch' extra has cryptography)", file=sys.stderr)
+        return EXIT_GRADING_ERROR
+    for name, (cert, key) in made.items():
+        print(f"{name}: {cert} {key}")
+    print(f"CA: {Path(args.folder) / 'ca.pem'} (keep ca.key private: it signs new members)")
     return EXIT_OK
 
 

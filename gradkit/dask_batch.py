@@ -1,4 +1,4 @@
-"""`gradkit grade-batch --scheduler tcp://HOST:8786`: the batch on a Dask distributed cluster.
+"""`gradkit grade-batch --scheduler tls://HOST:8786`: the batch on a Dask distributed cluster.
 
 Each Dask task grades one submission: the client sends the submission's files (a
 zip is unpacked and checked here first, with the same caps as locally), the task
@@ -8,8 +8,10 @@ budgets as a local batch, and returns the results file's text and, when the grad
 broke, its log. The client writes results, logs, CSV and summary exactly as locally.
 
 Every machine needs the kit installed (``pip install 'gradkit[batch]'``) and runs
-``dask worker tcp://HOST:8786 --nthreads 1`` per grader it should run (about
-300 MB each); the scheduler is ``dask scheduler``.
+``dask worker tls://HOST:8786 --nthreads 1`` with the course's certificates per grader it
+should run (about 300 MB each); the scheduler is ``dask scheduler --protocol tls``. The
+cluster is closed (``cluster_tls``): every connection is TLS with a certificate the
+course's CA signed; plain ``tcp://`` only on this machine or with ``--insecure``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from . import batch
 from .reporters import formats, json_report
 
 if TYPE_CHECKING:
+    from distributed import Security
+
     from .batch_workers import GraderProcess
 
 _GRADERS: dict[int, GraderProcess] = {}
@@ -76,8 +80,9 @@ def grade_task(student: str, payload: bytes, options: dict[str, Any]) -> tuple[s
 
 
 def grade_all(scheduler: str, todo: dict[str, Path], out_dir: Path, options: dict[str, Any],
-              force: bool, done: batch.Done) -> None:
-    """Grade ``todo`` on the cluster at ``scheduler``; ``done(student, outcome)`` for each."""
+              force: bool, done: batch.Done, security: Security | None = None) -> None:
+    """Grade ``todo`` on the cluster at ``scheduler`` (with ``security``: see
+    ``cluster_tls.connection``); ``done(student, outcome)`` for each."""
     from distributed import Client, as_completed
 
     payloads: dict[str, tuple[Path, bytes]] = {}
@@ -92,11 +97,11 @@ def grade_all(scheduler: str, todo: dict[str, Path], out_dir: Path, options: dic
                           else source)
                 payloads[student] = source, pack(folder)
         except (batch.UnsafeZip, zipfile.BadZipFile, OSError) as exc:
-            formats.write_failure("json", str(exc), str(out), str(source))
+            batch.record_failure(out, out.with_suffix(".log"), str(exc), str(source))
             done(student, "failed")
     if not payloads:
         return
-    with Client(scheduler, timeout="30s") as client:
+    with Client(scheduler, timeout="30s", security=security) as client:
         futures = {client.submit(grade_task, student, payload, options, pure=False,
                                  key=f"gradkit-grade-{student}-{os.getpid()}-{id(payloads)}"):
                    student for student, (_, payload) in payloads.items()}
@@ -125,7 +130,8 @@ def _record(student: str, source: Path, out_dir: Path, outcome: str, result: str
     else:
         formats.write_failure("json", "the grader stopped before writing a result", str(out),
                               str(source))
-    if outcome != "graded" and trace:
+    if outcome != "graded" or result is None:  # a failed grading always keeps a log
         log.write_text(trace, encoding="utf-8")
+        batch.keep_log(log, f"the grading on the cluster ended as {outcome!r}")
     elif log.exists():
         log.unlink()

@@ -1,6 +1,7 @@
 """`grade-batch --scheduler`: a small class graded through a real Dask scheduler and two
-Dask workers, each a process of its own on 127.0.0.1, with the same results and CSV as a
-local batch."""
+Dask workers, each a process of its own on 127.0.0.1, over TLS with certificates made by
+`gradkit cluster-certs` (encryption required everywhere), with the same results and CSV as
+a local batch; and the cluster stays closed to a machine without the course's certificates."""
 
 import csv
 import json
@@ -18,6 +19,7 @@ from tests.kit import KIT, SOLUTIONS, build_mixed, cli_env
 
 distributed = pytest.importorskip("distributed", reason="Dask is not installed "
                                   "(pip install -e '.[batch]'; make test installs it)")
+pytest.importorskip("cryptography", reason="the 'batch' extra's cryptography is not installed")
 DASK = os.path.join(os.path.dirname(sys.executable), "dask")
 
 
@@ -27,30 +29,54 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    """A scheduler and two single-thread workers, as processes; yields the address."""
+def _certs(folder):
+    """The course's CA and certificates, made as an instructor would."""
+    done = subprocess.run([sys.executable, "-m", "gradkit", "cluster-certs", str(folder)],
+                          capture_output=True, text=True, env=cli_env(), cwd=KIT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def _tls(certs, role):
+    return ["--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(certs / f"{role}.pem"),
+            "--tls-key", str(certs / f"{role}.key")]
+
+
+def _security(certs, role="client"):
+    return distributed.Security(tls_ca_file=str(certs / "ca.pem"),
+                                tls_client_cert=str(certs / f"{role}.pem"),
+                                tls_client_key=str(certs / f"{role}.key"), require_encryption=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A TLS scheduler and two single-thread TLS workers, as processes; yields (address,
+    the certificates' folder)."""
     if not os.path.exists(DASK):
         pytest.skip("the dask command line is not installed beside this Python")
+    tmp_path = tmp_path_factory.mktemp("cluster")
+    certs = _certs(tmp_path / "certs")
     port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = cli_env()
+    address = f"tls://127.0.0.1:{port}"
+    env = cli_env(DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION="True")
     logs = tmp_path / "dask-logs"
     logs.mkdir()
-    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], cwd=tmp_path, env=env,
+    procs = [subprocess.Popen([DASK, "scheduler", "--protocol", "tls", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard", *_tls(certs, "scheduler")],
+                              cwd=tmp_path, env=env,
                               stdout=open(logs / "scheduler.txt", "w"), stderr=subprocess.STDOUT)]
     try:
         for i in range(2):
             procs.append(subprocess.Popen(
-                [DASK, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny",
-                 "--no-dashboard", "--memory-limit", "0", "--name", f"w{i}"],
+                [DASK, "worker", address, "--protocol", "tls", "--host", "127.0.0.1",
+                 "--nthreads", "1", "--no-nanny", "--no-dashboard", "--memory-limit", "0",
+                 "--name", f"w{i}", *_tls(certs, "worker")],
                 cwd=tmp_path, env=env, stdout=open(logs / f"worker{i}.txt", "w"),
                 stderr=subprocess.STDOUT))
         deadline = time.monotonic() + 120
         while True:
             try:
-                with distributed.Client(address, timeout="5s") as client:
+                with distributed.Client(address, timeout="5s", security=_security(certs)) as client:
                     client.wait_for_workers(2, timeout=60)
                 break
             except (OSError, TimeoutError) as exc:
@@ -58,7 +84,7 @@ def cluster(tmp_path):
                     pytest.fail(f"the Dask cluster did not start: {exc}\n" + "\n".join(
                         f.read_text()[-2000:] for f in logs.iterdir()))
                 time.sleep(1)
-        yield address
+        yield address, certs
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -71,6 +97,7 @@ def cluster(tmp_path):
 
 
 def test_a_class_graded_through_a_real_dask_scheduler(tmp_path, cluster):
+    cluster, certs = cluster
     subs = tmp_path / "class"
     subs.mkdir()
     shutil.copytree(SOLUTIONS, subs / "alice")
@@ -83,7 +110,8 @@ def test_a_class_graded_through_a_real_dask_scheduler(tmp_path, cluster):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "gradkit", "grade-batch", str(subs), "--csv",
                str(out / "grades.csv"), "--topics", "manual_grad", "retain_graph",
-               "--scheduler", cluster]
+               "--scheduler", cluster, "--tls-ca", str(certs / "ca.pem"),
+               "--tls-cert", str(certs / "client.pem"), "--tls-key", str(certs / "client.key")]
     first = subprocess.run(command, capture_output=True, text=True, env=cli_env(), cwd=KIT,
                            timeout=600)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -98,7 +126,7 @@ def test_a_class_graded_through_a_real_dask_scheduler(tmp_path, cluster):
     summary = {f"{r['topic']}.{r['function']}": r for r in
                json.loads((out / "results" / "summary.json").read_text())}
     assert summary["manual_grad.linear_mse_grad"]["misconceptions"][0][0] == "dropped_factor_2"
-    with distributed.Client(cluster, timeout="10s") as client:
+    with distributed.Client(cluster, timeout="10s", security=_security(certs)) as client:
         graders = client.run(_graders_here)
     assert sum(graders.values()) >= 1, graders  # the gradings ran on the Dask workers
     again = subprocess.run(command, capture_output=True, text=True, env=cli_env(), cwd=KIT,
@@ -109,3 +137,87 @@ def test_a_class_graded_through_a_real_dask_scheduler(tmp_path, cluster):
 def _graders_here() -> int:
     from gradkit import dask_batch
     return sum(g.graded for g in dask_batch._GRADERS.values())
+
+
+def test_the_cluster_is_closed_to_anyone_without_the_courses_certificates(tmp_path, cluster):
+    """An attacker on the network: no certificate, plain tcp, or a certificate of their own
+    CA (made with the very same command). None of them reaches the scheduler, so none can
+    submit a task."""
+    address, certs = cluster
+    stranger = _certs(tmp_path / "stranger")
+    assert not _raw_tls_answers(address), "a TLS client without a certificate got an answer"
+    assert not _raw_tls_answers(address, stranger), "a stranger's certificate got an answer"
+    assert _raw_tls_answers(address, certs), "the probe itself is wrong: the course's own cert"
+    attempts = {"plain tcp": {"address": address.replace("tls://", "tcp://")},
+                "another CA": {"security": _security(stranger)},
+                "a worker's own CA file, a stranger's cert": {"security": distributed.Security(
+                    tls_ca_file=str(certs / "ca.pem"), tls_client_cert=str(stranger / "client.pem"),
+                    tls_client_key=str(stranger / "client.key"), require_encryption=True)}}
+    for what, how in attempts.items():
+        with pytest.raises((OSError, TimeoutError, ValueError)):
+            with distributed.Client(how.get("address", address), timeout="3s",
+                                    security=how.get("security")) as client:
+                client.submit(os.getpid).result(timeout=5)
+            pytest.fail(f"{what}: connected")
+    # The course's client certificate does connect, and its tasks run.
+    with distributed.Client(address, timeout="10s", security=_security(certs)) as client:
+        assert client.submit(sum, [1, 2]).result(timeout=30) == 3
+
+
+def _raw_tls_answers(address: str, certs=None) -> bytes:
+    """What the scheduler says to a TLS client that checks nothing and shows the client
+    certificate in ``certs`` (none if None): a stranger must get nothing, as the scheduler
+    asks for a certificate of the course's CA and drops the connection without one."""
+    import ssl
+    host, port = address.removeprefix("tls://").rsplit(":", 1)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    if certs is not None:
+        context.load_cert_chain(str(certs / "client.pem"), str(certs / "client.key"))
+    try:
+        with socket.create_connection((host, int(port)), timeout=5) as raw, \
+                context.wrap_socket(raw) as tls:
+            tls.sendall(b"\x00" * 16)
+            return tls.recv(64)
+    except (ssl.SSLError, ConnectionError, TimeoutError):
+        return b""
+
+
+def test_plain_tcp_is_refused_off_this_machine_unless_insecure(tmp_path):
+    from gradkit import cluster_tls
+
+    (tmp_path / "class").mkdir()
+    command = [sys.executable, "-m", "gradkit", "grade-batch", str(tmp_path / "class"), "--csv",
+               str(tmp_path / "g.csv"), "--scheduler", "tcp://192.0.2.7:8786"]
+    refused = subprocess.run(command, capture_output=True, text=True, env=cli_env(), cwd=KIT,
+                             timeout=120)
+    assert refused.returncode == 2 and "refused: plain tcp://" in refused.stderr
+    assert not (tmp_path / "g.csv").exists()  # nothing was sent anywhere
+    tls_without_files = subprocess.run(command[:-1] + ["tls://192.0.2.7:8786"], capture_output=True,
+                                       text=True, env=cli_env(), cwd=KIT, timeout=120)
+    assert tls_without_files.returncode == 2 and "--tls-ca" in tls_without_files.stderr
+    assert cluster_tls.connection("tcp://127.0.0.1:8786", None, None, None) == (None, None)
+    assert cluster_tls.connection("[::1]:8786", None, None, None) == (None, None)
+    security, warning = cluster_tls.connection("tcp://192.0.2.7:8786", None, None, None,
+                                               insecure=True)
+    assert security is None and warning.startswith("warning: plain tcp://")
+    for sneaky in ("tcp://127.0.0.1.evil.example:8786", "tcp://0.0.0.0:8786", "ws://127.0.0.1:1"):
+        with pytest.raises(cluster_tls.ClusterError):
+            cluster_tls.connection(sneaky, None, None, None)
+
+
+def test_certificates_are_never_overwritten_and_keys_are_private(tmp_path):
+    from gradkit import cluster_tls
+
+    made = cluster_tls.make_certs(tmp_path, names=("worker-01",), hosts=("grader1", "10.0.0.5"))
+    cert, key = made["worker-01"]
+    assert oct(key.stat().st_mode & 0o777) == "0o600" and oct((tmp_path / "ca.key").stat().st_mode
+                                                              & 0o777) == "0o600"
+    with pytest.raises(cluster_tls.ClusterError):
+        cluster_tls.make_certs(tmp_path, names=("worker-01",))
+    ca = (tmp_path / "ca.pem").read_bytes()
+    cluster_tls.make_certs(tmp_path, names=("worker-02",))  # the same CA signs a new machine
+    assert (tmp_path / "ca.pem").read_bytes() == ca
+    import ssl
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    context.load_cert_chain(str(tmp_path / "worker-02.pem"), str(tmp_path / "worker-02.key"))
