@@ -80,9 +80,13 @@ notebooks: $(VENV)/.notebook-deps
 	$(BIN)/python -m gradkit.notebooks --out notebooks
 
 # Work in the notebooks: JupyterLab on notebooks/ (VS Code: pick .venv's Python as kernel).
-notebook: $(VENV)/.notebook-deps
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook,jupyter]'
+notebook: $(VENV)/.jupyter-deps
 	$(BIN)/jupyter lab notebooks
+
+$(VENV)/.jupyter-deps: $(VENV)/.notebook-deps
+	@echo "gradkit: installing JupyterLab into $(VENV) (first time only) / 正在安装 JupyterLab（仅首次）"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebook,jupyter]'
+	@touch $@
 
 clean:
 	rm -rf $(VENV) report build *.egg-info
