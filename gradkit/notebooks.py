@@ -61,6 +61,11 @@ def markdown(paragraph: str) -> str:
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(">>>")), None)
     prose = "\n".join(lines if start is None else lines[:start])
     prose = re.sub(r"``(.+?)``", r"`\1`", prose)
+    # A line break inside Chinese text would show as a space: join those lines. A label
+    # line ("Worked example / 例子:") keeps its break.
+    prose = re.sub(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\n(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])",
+                   "", prose)
+    prose = re.sub(r":\n", ":  \n", prose)
     if start is None:
         return prose
     code = "\n".join(lines[start:])
