@@ -35,11 +35,14 @@ $(VENV)/.test-deps: $(BIN)/gradkit pyproject.toml
 check: setup
 	$(BIN)/gradkit check --target exercises --html report
 
+# One pytest worker per core (pytest-xdist); the workers share the one grading of every mutant
+# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.test-deps $(VENV)/.lint-deps
 	@test -d tests || { echo "the kit's own tests are not part of this bundle"; exit 2; }
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -rs tests
+	$(BIN)/python -m pytest -q -rs -n $(PYTEST_WORKERS) --dist worksteal tests
 
 $(VENV)/.lint-deps: $(BIN)/gradkit
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'

@@ -5,13 +5,11 @@ check), no example database, no deadline, and torch's global generator put
 under hypothesis's control so any torch randomness is seeded per example.
 """
 
-import os
-
 import pytest
 import torch
 from hypothesis import HealthCheck, Phase, register_random, settings
 
-from gradkit.testing import text
+from gradkit.testing import examples_per_check, text
 
 
 class _TorchRandom:
@@ -39,7 +37,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=int(os.environ.get("GRADKIT_EXAMPLES", "20")),
+    max_examples=examples_per_check(),  # GRADKIT_EXAMPLES, else the kit's default
     print_blob=False,
     report_multiple_bugs=False,
     # No explain phase: it re-runs a failing check many times to annotate a printout

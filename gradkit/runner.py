@@ -8,6 +8,7 @@ the GPU too.
 from __future__ import annotations
 
 from typing import Any, Iterable, TextIO
+import gc
 import os
 import sys
 import tempfile
@@ -95,6 +96,7 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
 
     from .plugin import GradingPlugin, Pictures
 
+    _freeze_what_is_imported()
     plugin = GradingPlugin(submission, Pictures(topics) if pictures else None)
     # checks/ is loaded by path from the kit's folder, never installed (pyproject.toml):
     # the checks import each other as ``checks.*``. The zygote was forked before this, so no
@@ -112,6 +114,7 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
         "--import-mode=importlib", "--assert=plain",
         "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
         "-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin",
+        "-p", "no:xdist",  # the kit's tests run in parallel with it; a grading never does
         # --tb=no: pytest would otherwise parse the source of every failing check for a
         # traceback nobody reads (our failures are structured): 80% of a failing run.
         "-q", "--no-header", "--no-summary", "-s", "--tb=no",
@@ -123,6 +126,21 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
         detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(exit_code)}"
         raise GradingError(i18n.text("run.checks_failed", detail=detail))
     return plugin.results, plugin.pictures.found if plugin.pictures else {}
+
+
+_FROZEN = False
+
+
+def _freeze_what_is_imported() -> None:
+    """Once per process, after torch, pytest and hypothesis are imported: move every object
+    made so far out of the garbage collector's sight (``gc.freeze``). Those modules live as
+    long as the process, and each full collection during a grading would walk them all
+    again (over a second per grading). Once only: what a grading leaves behind stays
+    collectable, so a long-lived batch or ``--watch`` process does not grow."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
 
 
 class _quiet:

@@ -20,6 +20,8 @@ checks noticing. What is here:
 - ``given(**strategies, fewer=False)``: hypothesis's ``given`` for a check that may run in
   float32 and float64: the float64 run draws a quarter of the examples (what it adds is the
   dtype contract and precision), from the same seed; ``fewer=True`` takes a quarter for both.
+  ``examples_per_check()``: what a float32 property check draws (``GRADKIT_EXAMPLES``, else
+  ``DEFAULT_EXAMPLES``), which the grading profile (checks/conftest.py) reads.
 - ``withheld(function)``: what the student bundle puts in place of a reference that is
   the answer (the check is skipped there, saying so).
 - From ``checks/`` itself, loaded on first use (so there is no import cycle): ``Case``,
@@ -48,6 +50,7 @@ from typing import Any, Callable
 import hypothesis
 import pytest
 import torch
+from hypothesis.internal.reflection import function_digest
 
 from gradkit import catalog, describe
 from gradkit.catalog import function
@@ -72,16 +75,60 @@ def withheld(function: str) -> None:
     raise Withheld(text("check.withheld", function=function))
 
 
+# Examples per float32 property check, set by evidence: with 10 (and 3 for the float64 twins
+# and rule checks) every mutant in tests/mutants still loses points on its function with the
+# same misconception named; with 5, two accumulation mutants escape (README, "Examples").
+DEFAULT_EXAMPLES = 10
+
+
+def examples_per_check() -> int:
+    """The examples a float32 property check draws: ``GRADKIT_EXAMPLES``, else the default."""
+    return int(os.environ.get("GRADKIT_EXAMPLES") or DEFAULT_EXAMPLES)
+
+
 def _quarter(examples: int) -> int:
     return max(3, examples // 4)
+
+
+# hypothesis derives a derandomized check's seed, and its example-database key, from a
+# digest of the check's source (inspect.getsource, ast and tokenize: milliseconds), twice
+# per call of every parametrization. Computed once here instead, with hypothesis's own
+# function, so the examples are the very ones hypothesis would draw (tests/test_testing_api.py).
+_DIGESTS: dict[tuple[Any, ...], bytes] = {}
+
+
+def _derandomized_digest(check: Callable[..., Any]) -> bytes:
+    code = check.__code__
+    try:
+        stamp: int | None = os.stat(code.co_filename).st_mtime_ns  # an edited check: digested again
+    except OSError:
+        stamp = None
+    # hypothesis's pytest plugin tells parametrizations apart by this attribute (the node id).
+    key = (code.co_filename, stamp, code.co_firstlineno, check.__qualname__,
+           getattr(check, "_hypothesis_internal_add_digest", None))
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = _DIGESTS[key] = function_digest(check)
+    return digest
+
+
+def _seed_as_hypothesis_would(test: Any, check: Callable[..., Any]) -> None:
+    """Give the hypothesis test the seed and database key ``derandomize`` would compute from
+    ``check``'s source on this call, from the cache (a no-op unless derandomized)."""
+    if not test._hypothesis_internal_use_settings.derandomize:
+        return
+    digest = _derandomized_digest(check)
+    test._hypothesis_internal_use_seed = int.from_bytes(digest, "big")
+    test._hypothesis_internal_database_key = digest
 
 
 def given(*, fewer: bool = False, **strategies: Any) -> Callable[[Callable[..., Any]], Any]:
     """``hypothesis.given`` with a float64 twin of fewer examples (see the module's text).
 
     Two hypothesis tests wrap the same function, so both derive the same derandomized seed;
-    the one pytest calls dispatches on the ``dtype`` argument. Only public hypothesis API:
-    ``given`` and ``settings``, decided when the check is defined."""
+    the one pytest calls dispatches on the ``dtype`` argument. ``given`` and ``settings``,
+    decided when the check is defined; the derandomized seed hypothesis would compute on each
+    call is computed once (``_seed_as_hypothesis_would``)."""
     def decorate(check: Callable[..., Any]) -> Any:
         examples = hypothesis.settings().max_examples  # the loaded profile's
         if fewer:
@@ -92,7 +139,9 @@ def given(*, fewer: bool = False, **strategies: Any) -> Callable[[Callable[..., 
 
         @functools.wraps(full)
         def run(*args: Any, **kwargs: Any) -> Any:
-            return (twin if kwargs.get("dtype") is torch.float64 else full)(*args, **kwargs)
+            test = twin if kwargs.get("dtype") is torch.float64 else full
+            _seed_as_hypothesis_would(test, check)
+            return test(*args, **kwargs)
 
         del run.__wrapped__  # pytest reads the signature given() made (no drawn arguments)
         run.__signature__ = inspect.signature(full)  # type: ignore[attr-defined]
@@ -120,8 +169,9 @@ _WHERE = {name: module for module, names in _FROM_CHECKS.items() for name in nam
 
 __all__ = [
     "BUDGET", "EVIDENCE", "STUDENT_ERRORS", "CheckFailure", "backward_roots", "catalog", "describe",
-    "drawing", "function", "given", "grades", "keep_hypothesis_files_out_of_the_folder",
-    "known_misconception", "misconception", "recipes", "text", "withheld",
+    "drawing", "examples_per_check", "function", "given", "grades",
+    "keep_hypothesis_files_out_of_the_folder", "known_misconception", "misconception", "recipes",
+    "text", "withheld",
 ] + list(_WHERE)  # and, from checks/, on first use
 
 

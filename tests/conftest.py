@@ -1,7 +1,17 @@
 """One grading run for the whole session: solutions, stubs, every mutant and the
-sample submissions are graded once, in two processes, and the tests read the results."""
+sample submissions are graded once and the tests read the results.
+
+Under pytest-xdist (`make test` runs `-n auto`) each worker is a process of its own with its
+own session fixtures: the first worker to need the results lays the jobs out, and every
+worker that needs them grades in one process beside it, taking jobs one at a time until
+none is left (tests/kit.py ``grade_many``); the gradings are done once in all. Without
+xdist, two processes grade."""
+
+import json
+import os
 
 import pytest
+from filelock import FileLock
 
 from gradkit.untrusted import sandbox
 from tests.kit import (EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, build_mixed,
@@ -11,10 +21,10 @@ from tests.kit import (EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hos
 # (a fork after torch has started its thread pools gives workers that hang): made now.
 sandbox.zygote()
 
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory):
-    work = tmp_path_factory.mktemp("graded")
+
+def _graded_jobs(work):
     jobs = [
         {"name": "solutions", "folder": str(SOLUTIONS)},
         {"name": "solutions-again", "folder": str(SOLUTIONS)},
@@ -33,4 +43,21 @@ def graded(tmp_path_factory):
                      "folder": str(mutant.build(work / "mutants" / mutant.name))})
     again = next(j for j in jobs if j["name"] == "mutant/gd_loop/sgd_drops_last_batch")
     jobs.append(dict(again, name="mutant-again"))  # reproducibility of a failing grade
-    return grade_many(jobs, work)
+    return jobs
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    # xdist's workers have temporary folders of their own, side by side in one for the run.
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if XDIST_WORKER else shared
+    work = shared / "graded"
+    with FileLock(str(shared / "graded.lock")):
+        planned = work / "planned.json"
+        if planned.exists():
+            jobs = json.loads(planned.read_text())
+        else:
+            work.mkdir()
+            jobs = _graded_jobs(work)
+            planned.write_text(json.dumps(jobs))
+    return grade_many(jobs, work, processes=1 if XDIST_WORKER else 2)

@@ -8,8 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import time
 from pathlib import Path
+
+from filelock import FileLock
 
 from gradkit.untrusted import isolation
 from gradkit.results import GradeResult
@@ -132,26 +134,61 @@ def all_mutants() -> list[Mutant]:
 
 
 def grade_many(jobs: list[dict], workdir: Path, processes: int = 2) -> dict[str, GradeResult]:
-    """Grade jobs ({"name", "folder", "topics", "timeout"}) in a few processes.
+    """Grade jobs ({"name", "folder", "topics", "timeout", "lang", "pictures"}) in
+    ``processes`` processes that take them one at a time (put the heavy ones first).
 
-    Heavy jobs first, split round-robin, so the processes finish together.
-    """
-    chunks = [jobs[i::processes] for i in range(processes)]
+    Several pytest processes (xdist's workers) may call this with the same jobs and
+    ``workdir``: they share the work (tests/grade_jobs.py claims each job once) and each
+    returns every result, waiting for the ones another process is grading."""
     for job in jobs:
         job["out"] = str(workdir / f"result-{job['name'].replace('/', '-')}.json")
-
-    def run(chunk):
-        if not chunk:
-            return
-        spec = workdir / f"jobs-{id(chunk)}.json"
-        spec.write_text(json.dumps(chunk))
-        subprocess.run([sys.executable, str(KIT / "tests" / "grade_jobs.py"), str(spec)],
-                       check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-    with ThreadPoolExecutor(processes) as pool:
-        list(pool.map(run, chunks))
+    spec, claims = workdir / "jobs.json", workdir / "claims"
+    with FileLock(str(workdir / "jobs.lock")):
+        if not spec.exists():
+            claims.mkdir()
+            spec.write_text(json.dumps(jobs))
+        elif json.loads(spec.read_text()) != jobs:
+            raise ValueError(f"{workdir} already holds other jobs")
+    graders = [subprocess.Popen([sys.executable, str(KIT / "tests" / "grade_jobs.py"), str(spec),
+                                 str(claims)], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+               for _ in range(processes)]
+    for grader in graders:
+        grader.wait()
+    _wait_for_results(jobs, claims)
     return {job["name"]: GradeResult.from_dict(json.loads(Path(job["out"]).read_text()))
             for job in jobs}
+
+
+def _wait_for_results(jobs: list[dict], claims: Path, patience_s: float = 3600.0) -> None:
+    """Until every job's result is there: raises at once when a grading failed or the
+    process that claimed a job is gone without its result."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        missing = [job for job in jobs if not Path(job["out"]).exists()]
+        if not missing:
+            return
+        for job in missing:
+            error = Path(job["out"] + ".error")
+            if error.exists():
+                raise RuntimeError(f"grading {job['name']} failed:\n{error.read_text()}")
+            claim = claims / Path(job["out"]).name
+            claimer = claim.read_text() if claim.exists() else "nobody"
+            if claimer and not (claimer.isdigit() and _alive(int(claimer))):  # "": just claimed
+                raise RuntimeError(f"grading {job['name']}: its grader ({claimer}) is gone "
+                                   "without a result")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(missing)} gradings still missing, e.g. {missing[0]['name']}")
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: there
+        return True
+    return True
 
 
 def failed_checks(result: GradeResult, function: str | None = None) -> list:

@@ -141,7 +141,17 @@ def _pop_mode(mode: object, length: Callable[[], int], at: Callable[[int], objec
     return False
 
 
-class EngineSpyMode(TorchDispatchMode):
+class _NoDynamoDispatchMode(TorchDispatchMode):
+    """A dispatch mode torch does not wrap in ``_disable_dynamo``: that wrapper imports
+    ``torch._dynamo`` (800 modules, about 2 s of CPU) on the mode's first op, only to keep
+    ``torch.compile`` from tracing into ``__torch_dispatch__``; our modes run no compiled code."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False
+
+
+class EngineSpyMode(_NoDynamoDispatchMode):
     """Marks autograd used for any op dispatched inside a backward graph task (any
     route into the engine) and for the op forward-mode AD runs to attach a tangent."""
 
@@ -296,7 +306,7 @@ def warm_up() -> None:
     """Pay once, in the zygote, what the first op under a Python mode costs (torch
     imports its tracing machinery then, seconds): every worker forked after it starts
     warm. Touches no CUDA."""
-    class _Nothing(TorchDispatchMode):
+    class _Nothing(_NoDynamoDispatchMode):
         def __torch_dispatch__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (),
                                kwargs: dict[str, Any] | None = None) -> Any:
             return func(*args, **(kwargs or {}))
