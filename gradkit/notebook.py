@@ -161,10 +161,10 @@ figure{overflow-x:auto}figure svg{max-width:none}.curves figure svg{min-width:30
 def scoped_css(css: str, scope: str) -> str:
     """``css`` with every rule limited to ``scope`` (``body``/``main`` become the scope
     itself), so a report in a notebook never restyles the notebook around it."""
-    out = []
-    for media, block in re.findall(r"(@media[^{]+)\{((?:[^{}]*\{[^}]*\})*)\s*\}", css):
-        out.append(f"{media}{{{_scope_rules(block, scope)}}}")
-    out.append(_scope_rules(re.sub(r"@media[^{]+\{(?:[^{}]*\{[^}]*\})*\s*\}", "", css), scope))
+    media = r"(@media[^{]+)\{((?:[^{}]*\{[^}]*\})*)\s*\}"
+    out = [_scope_rules(re.sub(media, "", css), scope)]
+    # after the plain rules, as in the page: a media rule must win over what it narrows
+    out += [f"{query}{{{_scope_rules(block, scope)}}}" for query, block in re.findall(media, css)]
     return "".join(out)
 
 

@@ -447,3 +447,14 @@ def test_the_first_setup_takes_torchs_cpu_build_unless_pip_has_its_own_index(tmp
         assert cpu_line[0].endswith(f"/whl/cpu {torch_pin}")
     assert "pip: -m pip install --quiet --disable-pip-version-check -e ." in out
     assert out.splitlines()[0].startswith("gradkit: setting up .venv") and ".venv is ready" in out
+
+
+def test_the_inline_style_never_restyles_the_notebook_around_it():
+    from gradkit.reporters import html_report
+    css = notebook.scoped_css(html_report.CSS + notebook.NOTEBOOK_CSS, ".gradkit-report")
+    plain, _, media = css.partition("@media")
+    assert media and "{" in media  # the phone layout survives, after the rules it narrows
+    for selectors in re.findall(r"([^{}]+)\{[^{}]*\}", plain + media.split("{", 1)[1]):
+        for selector in selectors.split(","):
+            assert selector.strip().startswith(".gradkit-report"), selector
+    assert not re.search(r"(^|[},])\s*(body|main|html)\b", css)
