@@ -79,8 +79,14 @@ def test_the_gradescope_zip_grades_in_an_autograder_layout(open_folder):
     assert results["missing"]["score"] == 0 and "could not be graded" in results["missing"]["output"]
 
 
-def test_the_student_bundle_runs_make_check_without_solutions(open_folder):
-    zip_path = bundle.student(open_folder / "student.zip")
+@pytest.fixture(scope="module")
+def recorded():
+    """The worked examples' answers, recorded once for every bundle this module builds."""
+    return bundle.record_answers()
+
+
+def test_the_student_bundle_runs_make_check_without_solutions(open_folder, recorded):
+    zip_path = bundle.student(open_folder / "student.zip", recorded)
     _extract(zip_path, open_folder)
     kit = open_folder / "gradkit-student"
     present = {p.relative_to(kit).parts[0] for p in kit.rglob("*")}
@@ -128,33 +134,46 @@ def _bundle_python(zip_path: Path) -> str:
                          for n in zf.namelist() if n.endswith(".py"))
 
 
-def test_the_student_bundle_holds_no_answers(tmp_path):
-    zip_path = bundle.student(tmp_path / "student.zip")
+def _marked_functions() -> dict[str, dict[str, tuple[str, str | None]]]:
+    return {str(p.relative_to(KIT)): found for p in sorted((KIT / "checks").rglob("*.py"))
+            if (found := bundle.marked(p.read_text(encoding="utf-8")))}
+
+
+def test_the_student_bundle_holds_no_answers(tmp_path, recorded):
+    zip_path = bundle.student(tmp_path / "student.zip", recorded)
     carried = _bundle_python(zip_path)
     # No solution's body, anywhere in the bundle.
     for module in sorted(SOLUTIONS.glob("*.py")):
         for name, body in _bodies(module.read_text(encoding="utf-8")).items():
             assert body not in carried, f"the student bundle holds the body of {module.stem}.{name}"
-    # The references that are answers are replaced, and only in the student bundle.
-    for rel, helpers in {**bundle.WITHHELD, **{r: dict.fromkeys(h) for r, h in
-                                                  bundle.REPLACED.items()}}.items():
+    # Every marked reference and kit-only diagnosis loses its body, and only in the bundle.
+    marked = _marked_functions()
+    assert {"checks/graph_leaves.py", "checks/gd_loop.py", "checks/pictures.py",
+            "checks/engine_graphs.py", "checks/manual_grad.py"} <= set(marked)
+    for rel, functions in marked.items():
         original = _bodies((KIT / rel).read_text(encoding="utf-8"))
-        for name in helpers:
-            assert original[name] not in carried, f"the student bundle holds {rel}'s {name}"
+        for name in functions:
+            if name in original:  # top-level (a nested marker stops the bundle)
+                assert original[name] not in carried, f"the student bundle holds {rel}'s {name}"
     replaced = _bodies(bundle.student_source("checks/gd_loop.py", (KIT / "checks" / "gd_loop.py")
                                              .read_text(encoding="utf-8")))
-    assert "withheld('minibatch_sgd')" in replaced["sgd_ref"]
-    assert "torch.optim.SGD" in replaced["gd_ref"]  # what gradient_descent may not use
+    assert "precomputed('checks/gd_loop.py::sgd_ref', 'minibatch_sgd'" in replaced["sgd_ref"]
+    assert replaced["gd_diagnoses"] == "return []"
+    with zipfile.ZipFile(zip_path) as zf:
+        answers = json.loads(zf.read("gradkit-student/checks/answers.json"))
+    assert answers and all(" checks/pictures.py::" in k or "worked_example" in k for k in answers)
     full = bundle.autograder(tmp_path / "autograder.zip")
     with zipfile.ZipFile(full) as zf:
         assert zf.read("checks/gd_loop.py").decode() == (KIT / "checks" / "gd_loop.py").read_text()
+        assert "checks/answers.json" not in zf.namelist()
 
 
-def test_a_renamed_withheld_reference_stops_the_bundle(monkeypatch, tmp_path):
-    monkeypatch.setitem(bundle.WITHHELD, "checks/gd_loop.py", {"no_such_ref": "ridge"})
-    with pytest.raises(bundle.BundleError, match="no longer defines no_such_ref"):
-        bundle.student(tmp_path / "student.zip")
-    assert not (tmp_path / "student.zip").exists()
+def test_a_marker_the_bundle_cannot_replace_stops_it():
+    nested = "def outer():\n    @answer('ridge')\n    def ref():\n        return 1\n    return ref\n"
+    with pytest.raises(bundle.BundleError, match="not at the top of its module"):
+        bundle.student_source("checks/x.py", nested)
+    with pytest.raises(bundle.BundleError, match="string literal"):
+        bundle.student_source("checks/x.py", "@answer(NAME)\ndef ref():\n    return 1\n")
 
 
 def test_the_autograder_takes_the_cpu_build_unless_told(tmp_path):
