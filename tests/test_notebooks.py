@@ -458,3 +458,15 @@ def test_the_inline_style_never_restyles_the_notebook_around_it():
         for selector in selectors.split(","):
             assert selector.strip().startswith(".gradkit-report"), selector
     assert not re.search(r"(^|[},])\s*(body|main|html)\b", css)
+
+
+def test_import_gradkit_stays_cheap():
+    """A notebook's first cell imports gradkit: no torch until a check runs."""
+    probe = ("import sys, gradkit\n"
+             "names = (gradkit.check, gradkit.check_all, gradkit.export, gradkit.use_language)\n"
+             "print(sorted(m for m in ('torch', 'pytest', 'hypothesis') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(),
+                          timeout=60, cwd=KIT)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
+    with pytest.raises(AttributeError):
+        __import__("gradkit").no_such_thing
