@@ -7,7 +7,6 @@ installs it, PrairieLearn's entrypoint, grade-batch, a Dask worker) must report 
 The walk runs inside the sandbox, so these tests need namespace isolation (root, or user
 namespaces); elsewhere the kit documents that nothing is hidden and they are skipped."""
 
-import json
 import os
 import re
 import shutil
@@ -255,4 +254,7 @@ except pytest.skip.Exception:
 
 
 def test_a_dask_worker_hides_every_reference(open_folder, cluster):
-    _assert_clean(_batch(open_folder, ["--scheduler", cluster]))
+    address, certs = cluster
+    _assert_clean(_batch(open_folder, [
+        "--scheduler", address, "--tls-ca", str(certs / "ca.pem"),
+        "--tls-cert", str(certs / "client.pem"), "--tls-key", str(certs / "client.key")]))
