@@ -118,6 +118,8 @@ def encode(value: Any) -> Any:
         return {"tuple": [encode(v) for v in value]}
     if isinstance(value, list):
         return [encode(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return {"set": [encode(v) for v in sorted(value)]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"dict": {k: encode(v) for k, v in value.items()}}
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -135,6 +137,8 @@ def decode(data: Any) -> Any:
                                 device=t["device"]).reshape(t["shape"])
         if "tuple" in data:
             return tuple(decode(v) for v in data["tuple"])
+        if "set" in data:
+            return {decode(v) for v in data["set"]}
         return {k: decode(v) for k, v in data["dict"].items()}
     return data
 
