@@ -115,13 +115,22 @@ def _top_level(cell: str, name: str) -> str | None:
         return None
     found = None
     for node in tree.body:  # the last definition in the cell is the one that counts
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+        if _is_definition(node, name):
             found = node
     if found is None:
         return None
     lines = cell.splitlines()
-    start = min([found.lineno] + [d.lineno for d in found.decorator_list])
+    decorators = getattr(found, "decorator_list", [])
+    start = min([found.lineno] + [d.lineno for d in decorators])
     return "\n".join(lines[start - 1:found.end_lineno]) + "\n"
+
+
+def _is_definition(node: ast.stmt, name: str) -> bool:
+    """``def name``, ``class name``, or ``name = lambda ...``."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name == name
+    return (isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets))
 
 
 def _defines(source: str, name: str) -> bool:
@@ -129,8 +138,7 @@ def _defines(source: str, name: str) -> bool:
         body = ast.parse(source).body
     except SyntaxError:
         return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == name
-               for n in body)
+    return any(_is_definition(n, name) for n in body)
 
 
 def _globals_used(value: Any, source: str) -> set[str]:

@@ -86,7 +86,7 @@ def test_a_changed_stub_changes_its_notebook(tmp_path, monkeypatch):
 
 def test_a_notebook_without_a_file_is_written_out_from_its_cell_history():
     source = ("import torch as T\nfrom math import sqrt\nSCALE = 2.0\n\n"
-              "def _twice(v):\n    return SCALE * v\n\n"
+              "def _twice(v):\n    return SCALE * _half(v) * 2\n\n_half = lambda v: v / 2\n\n"
               "def stop_gradient_grads(a, b):\n"
               "    loss = ((a - b.detach()) ** 2).mean()\n    loss.backward()\n"
               "    return a.grad, b.grad\n\n"
@@ -96,7 +96,7 @@ def test_a_notebook_without_a_file_is_written_out_from_its_cell_history():
         __import__("inspect").getsource(namespace["predict"])
     module = cell_source.module_source(namespace, "detach")
     assert "import torch as T" in module and "from math import sqrt" in module
-    assert "SCALE = 2.0" in module and "def _twice(v):" in module
+    assert "SCALE = 2.0" in module and "def _twice(v):" in module and "_half = lambda v" in module
     written: dict = {}
     exec(compile(module, "detach.py", "exec"), written)  # it stands alone, as a file
     import torch
