@@ -8,6 +8,7 @@ same class gives the same page byte for byte.
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any, Sequence
 
 import matplotlib
@@ -35,7 +36,11 @@ def bucket(score: float, most: float) -> int:
 
 def _svg(fig: plt.Figure) -> str:
     out = io.StringIO()
-    fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    with warnings.catch_warnings():
+        # Text is written as text and the browser draws it in the page's fonts (CJK
+        # included); matplotlib only measures it, with a font that may lack the glyphs.
+        warnings.filterwarnings("ignore", "Glyph .* missing from font")
+        fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(fig)
     text = out.getvalue()
     return text[text.index("<svg"):]  # the page is HTML: no XML declaration or DOCTYPE

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from gradkit.class_view import read_class
 from gradkit.class_page import page
 from gradkit.gradebook import CANVAS_COLUMNS, MOODLE_ID
 from gradkit.results import GradeResult
-from gradkit.similarity import similar_pairs
+from gradkit.similarity import similar_pairs, sources
 from tests.kit import MUTANTS, SUBMISSIONS, Mutant, cli_env
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -76,7 +77,10 @@ class _RenameLocals(ast.NodeTransformer):
 
 
 def _near_copy(suffix: str, folder: Path) -> Path:
-    _with_mutant(*COPIED, folder)
+    return _rename_locals(_with_mutant(*COPIED, folder), suffix)
+
+
+def _rename_locals(folder: Path, suffix: str) -> Path:
     for module in folder.glob("*.py"):
         tree = _RenameLocals(suffix).visit(ast.parse(module.read_text(encoding="utf-8")))
         module.write_text(f"# my own work ({suffix})\n" + ast.unparse(tree) + "\n", encoding="utf-8")
@@ -291,6 +295,31 @@ def test_hostile_student_text_cannot_act_on_the_page():
     text = page(stats, [], "en")
     assert "<script" not in text and "\x1b" not in text and "\u202e" not in text
     assert "&lt;script&gt;" in text
+    flagged = _attrs(text, "student")  # flagged for review, under the (escaped) name
+    assert list(flagged) == ["<script>alert(1)</script>"]
+
+
+def test_the_page_speaks_the_teachers_language(batch):
+    stats = read_class(results_files(batch["out"] / "results"), feedback=False)[0]
+    zh = page(stats, None, "zh")
+    assert 'lang="zh-CN"' in zh and i18n.text("class.title", "zh") in zh
+    assert html.escape(i18n.misconception("dropped_factor_2", "zh")) in zh
+    assert i18n.text("class.similar_not_checked", "zh") in zh  # no submissions folder given
+
+
+def test_similarity_reads_zipped_submissions_in_memory(tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(SUBMISSIONS / "oop", subs / "ann")
+    _rename_locals(shutil.copytree(SUBMISSIONS / "oop", tmp_path / "ben"), "zip")
+    with zipfile.ZipFile(subs / "ben.zip", "w") as zf:
+        for file in (tmp_path / "ben").glob("*.py"):
+            zf.write(file, f"deep/inside/{file.name}")  # found at any depth, as the grader does
+    shutil.copytree(SUBMISSIONS / "loops", subs / "cat")
+    (subs / "dan.zip").write_bytes(b"not a zip")  # unreadable: no code, no pair, no crash
+    code = sources(subs, [TOPIC])
+    assert set(code) == {"ann", "ben", "cat", "dan"} and code["dan"] == ""
+    assert "def linear_mse_grad" in code["ben"] and not any(Path(tmp_path).rglob("deep"))
+    assert [(p.a, p.b) for p in similar_pairs(code)] == [("ann", "ben")]
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed "
