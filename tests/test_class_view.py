@@ -26,7 +26,8 @@ import pytest
 
 from gradkit import i18n
 from gradkit.class_stats import ClassStats, results_files
-from gradkit.class_view import read_class
+from gradkit.class_view import Outputs, build, read_class
+from gradkit.reporters import formats
 from gradkit.class_page import page
 from gradkit.gradebook import CANVAS_COLUMNS, MOODLE_ID
 from gradkit.results import GradeResult
@@ -186,6 +187,24 @@ def test_light_reading_and_split_reading_give_the_same_page(batch):
     assert light.misconceptions.keys() == whole.misconceptions.keys() and light.misconceptions
     for mid, m in whole.misconceptions.items():
         assert light.misconceptions[mid].example == m.example is not None
+
+
+def test_a_student_who_could_not_be_graded_and_files_that_are_not_results(batch, tmp_path):
+    """As the batch CSV: an ungraded student counts apart (0 in the gradebooks, no
+    feedback page); summary.json, logs and a broken file are not students."""
+    results = tmp_path / "results"
+    shutil.copytree(batch["out"] / "results", results)
+    formats.write_failure("json", "unsafe zip", str(results / "zoe.json"), "zoe.zip")
+    (results / "broken.json").write_text("{not json")
+    (results / "zoe.log").write_text("the grader's output")
+    built = build(results, Outputs(html=tmp_path / "c.html", canvas=tmp_path / "c.csv"), "en")
+    assert built.stats.students == 6 and built.stats.ungraded == ["zoe"]
+    assert built.feedback_pages == 5 and not (results / "zoe.html").exists()
+    head = next(v for v in _attrs((tmp_path / "c.html").read_text(), "students").values()
+                if "graded" in v)
+    assert (head["students"], head["graded"], head["ungraded"]) == ("6", "5", "1")
+    rows = {r["SIS Login ID"]: r for r in csv.DictReader(open(tmp_path / "c.csv", encoding="utf-8"))}
+    assert rows["zoe"]["gradkit"] == "0" and "broken" not in rows and "summary" not in rows
 
 
 def test_the_near_copies_and_no_other_pair(batch):
