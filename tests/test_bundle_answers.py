@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +44,7 @@ LOOKS_LIKE = {
     "topo_order": r"inputs|order", "backward": r"grads|inputs", "numerical_grad": r"eps|EPS",
 }
 PRELUDE = "import math\nimport torch\nfrom collections import deque\n"
+PART = "\n# -- part --\n"  # between a candidate's pieces, each pasted on its own
 
 
 def _open_folder() -> Path:
@@ -92,9 +94,16 @@ def hunt(kit: Path) -> dict[str, list[str]]:
 def _pasteable(node: ast.FunctionDef, top: dict, constants: list) -> str:
     named = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     helpers = [top[n] for n in sorted(named) if n in top and top[n] is not node and not _stub(top[n])]
-    parts = [ast.unparse(c) for c in constants] + [ast.unparse(h) for h in helpers]
-    parts.append(ast.unparse(node).replace(f"def {node.name}(", "def _candidate(", 1))
-    return "\n\n".join(parts)
+    parts = [ast.unparse(c) for c in constants] + [_bare(h) for h in helpers]
+    parts.append(_bare(node).replace(f"def {node.name}(", "def _candidate(", 1))
+    return PART.join(parts)
+
+
+def _bare(node: ast.FunctionDef) -> str:
+    """The function without its decorators (the kit's markers, pytest's, hypothesis's)."""
+    copy = ast.FunctionDef(name=node.name, args=node.args, body=node.body, decorator_list=[],
+                           returns=node.returns, type_comment=None, type_params=[])
+    return ast.unparse(ast.fix_missing_locations(ast.copy_location(copy, node)))
 
 
 # What follows a candidate's call: its value as it is ("pasted with a return added"), or
@@ -125,10 +134,13 @@ def copied_submission(kit: Path, folder: Path, edit: str) -> Path:
             names = []
             for i, source in enumerate(candidates.get(fn.name, [])[:40]):
                 name = f"_{fn.name}_{i}"
-                parts.append(source.replace("_candidate(", f"{name}("))
+                # each paste on its own: one that cannot even be defined costs only itself
+                for piece in source.replace("_candidate(", f"{name}(").split(PART):
+                    parts.append("try:\n" + textwrap.indent(piece, "    ")
+                                 + "\nexcept Exception:\n    pass")
                 names.append(name)
             parts.append(f"""def {fn.name}(*args):
-    for candidate in [{', '.join(names)}]:
+    for candidate in filter(None, [globals().get(n) for n in {names!r}]):
         try:
             value = candidate(*args)
         except Exception:
