@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+import numpy as np
 
 from . import catalog, inert
 
@@ -102,24 +104,43 @@ def similar_pairs(code: dict[str, str], boilerplate: str = "", threshold: float 
     similar first."""
     from copydetect import compare_files
 
-    skip = list(getattr(_fingerprint("stubs", boilerplate, []), "hashes", [])) if boilerplate else []
-    prints = {s: _fingerprint("submission", c, skip) for s, c in code.items() if c.strip()}
-    holders: dict[int, list[str]] = defaultdict(list)
-    for student, fp in prints.items():
-        for h in getattr(fp, "hashes"):
-            holders[h].append(student)
-    shared: Counter[tuple[str, str]] = Counter()
-    for students in holders.values():
-        if 1 < len(students) <= common:
-            for i, a in enumerate(students):
-                for b in students[i + 1:]:
-                    shared[(a, b) if a < b else (b, a)] += 1
+    skip = sorted(getattr(_fingerprint("stubs", boilerplate, []), "hashes")) if boilerplate else []
+    students = sorted(s for s, c in code.items() if c.strip())
+    shared = _shared_fingerprints(
+        [np.fromiter(getattr(_fingerprint("submission", code[s], skip), "hashes"), dtype=np.int64)
+         for s in students], common)
+    # Only the few candidates are fingerprinted again, whole: a fingerprint's positions for
+    # 5,000 submissions at once would take gigabytes.
+    whole: dict[int, object] = {}
     pairs = []
-    for (a, b), n in shared.items():
+    for (i, j), n in sorted(shared.items()):
         if n < MIN_SHARED:
             continue
-        _, (cover_a, cover_b), _ = compare_files(prints[a], prints[b])
+        for k in (i, j):
+            if k not in whole:
+                whole[k] = _fingerprint("submission", code[students[k]], skip)
+        _, (cover_a, cover_b), _ = compare_files(whole[i], whole[j])
         if min(cover_a, cover_b) >= threshold:
-            pairs.append(Pair(inert.line(a), inert.line(b), round(float(min(cover_a, cover_b)), 3),
+            pairs.append(Pair(inert.line(students[i]), inert.line(students[j]),
+                              round(float(min(cover_a, cover_b)), 3),
                               (round(float(cover_a), 3), round(float(cover_b), 3))))
     return sorted(pairs, key=lambda p: (-p.similarity, p.a, p.b))
+
+
+def _shared_fingerprints(hashes: list[np.ndarray], common: int) -> Counter[tuple[int, int]]:
+    """(i, j) -> how many fingerprints submissions i < j share, counting only fingerprints
+    held by at most ``common`` submissions (an index sorted by hash, in numpy)."""
+    if not hashes:
+        return Counter()
+    values = np.concatenate(hashes)
+    owners = np.repeat(np.arange(len(hashes)), [len(h) for h in hashes])
+    order = np.argsort(values, kind="stable")
+    values, owners = values[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    sizes = np.diff(np.r_[starts, len(values)])
+    shared: Counter[tuple[int, int]] = Counter()
+    for start, size in zip(starts[(sizes > 1) & (sizes <= common)].tolist(),
+                           sizes[(sizes > 1) & (sizes <= common)].tolist()):
+        group = sorted(set(owners[start:start + size].tolist()))
+        shared.update((a, b) for n, a in enumerate(group) for b in group[n + 1:])
+    return shared
