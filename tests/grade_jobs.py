@@ -1,7 +1,7 @@
 """Grade a list of submissions in one process (torch imported once).
 
 Usage: python tests/grade_jobs.py JOBS.json [CLAIMS], where JOBS.json is a list of
-{"folder", "topics", "out", "timeout", "lang", "pictures"}; each result is written to "out"
+{"folder", "topics", "out", "timeout", "function_budget", "lang", "pictures"}; each result is written to "out"
 (whole: a reader never sees half a file). With CLAIMS (a folder), several such
 processes share one list: each job is taken by the first process that claims it there (a
 file made with O_EXCL, holding the claimer's pid), so the processes finish together however
@@ -16,6 +16,7 @@ import traceback
 
 from gradkit.reporters import json_report
 from gradkit.runner import grade
+from gradkit.untrusted.sandbox import FUNCTION_BUDGET_S
 
 
 def claimed(claims: str | None, out: str) -> bool:
@@ -40,7 +41,8 @@ def main(jobs_file: str, claims: str | None) -> int:
             continue
         try:
             result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0),
-                           lang=job.get("lang", "en"), pictures=job.get("pictures", False))
+                           lang=job.get("lang", "en"), pictures=job.get("pictures", False),
+                           function_budget=job.get("function_budget", FUNCTION_BUDGET_S))
             json_report.write(result, job["out"])  # whole, by a rename
         except Exception:  # said in a file the waiting tests read, and the next job graded
             failed += 1

@@ -105,7 +105,7 @@ class Snapshot:
         missing = _MISSING
         for key, space, name, value, code, cells, owner in self.entries:
             try:
-                if space.get(name, missing) is not value:
+                if space.get(name, missing) is not value and not _torch_wraps(space.get(name), value):
                     if owner is None:
                         space[name] = value
                     elif value is missing:
@@ -126,6 +126,8 @@ class Snapshot:
         missing = _MISSING
         for key, space, name, value, code, cells, _ in self.entries:
             if space.get(name, missing) is not value:
+                if _torch_wraps(space.get(name), value):
+                    continue
                 out.append(key)
             elif code is not None and value.__code__ is not code:
                 out.append(key + ".__code__")
@@ -139,6 +141,20 @@ class Snapshot:
 
 
 _MISSING = object()
+_TORCH_FOLDER = ""
+
+
+def _torch_wraps(new: Any, old: Any) -> bool:
+    """torch's own lazy wrapping: importing ``torch._dynamo`` (torch.func, torch.compile do)
+    replaces ``torch.manual_seed`` with a ``_disable_dynamo`` wrapper of it, a function of
+    torch's own files whose ``__wrapped__`` is the original."""
+    global _TORCH_FOLDER
+    if not _TORCH_FOLDER:
+        import torch
+        _TORCH_FOLDER = torch.__file__.rsplit("/", 1)[0] + "/"
+    code = getattr(new, "__code__", None)
+    return (getattr(new, "__wrapped__", None) is old and isinstance(code, types.CodeType)
+            and code.co_filename.startswith(_TORCH_FOLDER))
 
 
 def _cell(cell: types.CellType) -> Any:
