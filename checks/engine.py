@@ -7,14 +7,19 @@ import pytest
 import torch
 
 from hypothesis import strategies as st
+from hypothesis.control import current_build_context, currently_in_test_context
 
 from checks import engine_graphs as eg
+from checks import engine_pictures
 from checks.contract import rule_check, untouched_check
 from checks.diagnose import FEATURES, approx, when
 from checks.expect import Case
 from checks.tolerance import tensor_problem
 from gradkit.testing import given, describe
+from gradkit.answers import answer, kit_only
 from gradkit.testing import text
+from gradkit.testing import BUDGET, STUDENT_ERRORS
+from gradkit.shrink_budget import SHRINK_CALLS
 from gradkit.testing import recipes
 
 TOPIC = "engine"
@@ -22,54 +27,12 @@ TOPIC = "engine"
 
 # -- vjp: one op, drawn shapes (broadcasting both ways, 0-d), random upstream gradients ----
 
-_PAIRS = {  # (a's shape, b's shape) for the broadcasting ops, n, k filled in
-    "same": lambda n, k: ((n, k), (n, k)),
-    "row": lambda n, k: ((n, k), (k,)),
-    "row_first": lambda n, k: ((k,), (n, k)),
-    "column": lambda n, k: ((n, 1), (k,)),
-    "scalar": lambda n, k: ((n, k), ()),
-    "scalar_first": lambda n, k: ((), (k,)),
-    "both_0d": lambda n, k: ((), ()),
-}
-
-
 @st.composite
 def vjp_cases(draw, op):
-    """(spec of a two- or three-node graph, upstream gradient as a list)."""
-    n, k, m = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    if op in ("add", "sub", "mul", "div"):
-        shapes = _PAIRS[draw(st.sampled_from(sorted(_PAIRS)))](n, k)
-    elif op == "matmul":
-        shapes = draw(st.sampled_from([((n, k), (k, m)), ((n, k), (k,))]))
-    elif op == "transpose":
-        shapes = ((n, k),)
-    else:
-        shapes = (draw(st.sampled_from([(n, k), (k,), ()])),)
-    kk = draw(st.sampled_from(eg.POWERS)) if op == "pow" else None
-    leaves = []
-    for i, shape in enumerate(shapes):
-        for _ in range(20):
-            node = draw(eg.leaf(shape, True))
-            leaves.append(node)
-            args = [torch.tensor(x["value"], dtype=torch.float64) for x in leaves]
-            if i < len(shapes) - 1 or eg.in_domain(op, args, kk):
-                break
-            leaves.pop()
-        else:
-            leaves.append(_safe_leaf(op, shape))
-    node = {"op": op, "inputs": list(range(len(leaves)))}
-    if kk is not None:
-        node["k"] = kk
-    spec = {"nodes": leaves + [node], "root": len(leaves), "grad_root": None}
-    out = eg.build(spec, torch.float64, "cpu")[-1]
-    g = draw(st.lists(eg._upstream, min_size=out.numel(), max_size=out.numel()))
-    return spec, torch.tensor(g, dtype=torch.float64).reshape(out.shape).tolist()
-
-
-def _safe_leaf(op, shape):
-    """A leaf every op accepts (1.0 everywhere is in every domain), if drawing keeps missing."""
-    return {"op": "leaf", "value": torch.full(shape, 1.0, dtype=torch.float64).tolist(),
-            "requires_grad": True}
+    """(spec of a two- or three-node graph, upstream gradient as a list): ``op`` on leaves
+    in every broadcasting pattern (checks/engine_graphs.py, op_graph)."""
+    spec = draw(eg.op_graph(op, upstream=True))
+    return {**spec, "grad_root": None}, spec["grad_root"]
 
 
 def vjp_reference(spec, grad_out, dtype, device):
@@ -217,6 +180,7 @@ def test_vjp_at_edges(student, device, dtype, op, value):
 
 # -- topo_order: by its defining property ---------------------------------------------------
 
+@answer("topo_order")  # sorted high to low, it is one
 def reachable(nodes: list[dict], root: int) -> set[int]:
     flags = eg.requires_grad(nodes)
     seen, todo = set(), [root]
@@ -315,7 +279,31 @@ def backward_diagnoses(spec, dtype, device):
                 approx(got, eg.wrong_engine(spec, dtype, device, order=order))
                 for order in eg.WRONG_ORDERS)),
             when("nonleaf_grads_returned", lambda got, expected: _inner_grads_returned(
-                got, expected, spec))]
+                got, expected, spec)),
+            *(when(mid, lambda got, expected, mid=mid: any(
+                approx(got, wrong) for wrong in _wrong_rules(spec, dtype, device)[mid]))
+              for mid in eg.WRONG_RULES)]
+
+
+_LAST_GRAPH: dict[str, dict] = {}  # the last failing graph's wrong-rule answers, by its repr
+
+
+def _wrong_rules(spec, dtype, device) -> dict:
+    """{misconception: the answers its wrong local rules give on this graph}, computed once."""
+    key = repr((spec, dtype, device))
+    if key not in _LAST_GRAPH:
+        _LAST_GRAPH.clear()
+        _LAST_GRAPH[key] = {mid: eg.wrong_rule_engines(spec, dtype, device, mid)
+                            for mid in eg.WRONG_RULES}
+    return _LAST_GRAPH[key]
+
+
+def _untried_rules(case, spec, dtype, device) -> None:
+    """A wrong local rule that changes no node of this graph, or whose answer cannot be
+    computed on it (a wrong shape the ops above reject), says nothing about this example:
+    it is left out of the diagnoses tried on it, so it neither names nor vetoes a name."""
+    answers = _wrong_rules(spec, dtype, device)
+    case.diagnoses = [d for d in case.diagnoses if d.id not in answers or answers[d.id]]
 
 
 def _inner_grads_returned(got, expected, spec):
@@ -360,19 +348,97 @@ def backward_case(student, spec, dtype, device):
     return case
 
 
-def expect_grads(case, got, expected):
-    """One entry per node: None exactly where torch leaves None, else the tensor."""
+def grads_problem(got, expected) -> str | None:
+    """What is wrong with ``got`` as backward's list, one entry per node: None exactly
+    where torch leaves None, else the tensor (None when nothing is)."""
     if not isinstance(got, (list, tuple)):
-        case.fail(text("engine.backward_type", n=len(expected)), expected, got)
+        return text("engine.backward_type", n=len(expected))
     if len(got) != len(expected):
-        case.fail(text("engine.backward_len", n=len(expected), m=len(got)), expected, got)
+        return text("engine.backward_len", n=len(expected), m=len(got))
     for i, (g, e) in enumerate(zip(got, expected)):
         if e is None and g is not None:
-            case.fail(text("engine.backward_not_none", node=i), expected, list(got))
+            return text("engine.backward_not_none", node=i)
         if e is not None:
             problem = tensor_problem(g, e, f"t{i}.grad", None)
             if problem:
-                case.fail(problem, expected, list(got))
+                return problem
+    return None
+
+
+def check_backward(student, spec, dtype, device, expected=None, fewer_nodes=False) -> None:
+    """The student's backward on ``spec`` against torch's .grad (or ``expected``).
+    ``fewer_nodes``: the failure hypothesis shrank to is cut down further to the nodes it
+    depends on (see _fewer_nodes) before it is shown."""
+    case = backward_case(student, spec, dtype, device)
+    got = case.run().value
+    expected = eg.torch_backward(spec, dtype, device) if expected is None else expected
+    problem = grads_problem(got, expected)
+    if not problem:
+        return
+    if fewer_nodes and currently_in_test_context() and _shown_example():
+        found = _fewer_nodes(student, spec, dtype, device)
+        if found is not None:
+            spec, got, expected, problem = found
+            case = backward_case(student, spec, dtype, device)
+    if _shown_example():
+        problem += _vjp_cause(student, spec, got, dtype, device)
+    _untried_rules(case, spec, dtype, device)
+    case.fail(problem, expected, list(got) if isinstance(got, (list, tuple)) else got)
+
+
+def _shown_example() -> bool:
+    """Hypothesis's last replay of the smallest failure (or a check outside hypothesis): the
+    example the report shows, where calls beyond the shrink budget may be spent."""
+    if not currently_in_test_context():
+        return True
+    return bool(current_build_context().is_final)
+
+
+def _fewer_nodes(student, spec, dtype, device):
+    """Hypothesis shrinks the draws, not the graph: a failing graph can keep nodes the
+    failure does not depend on. Greedily drop unused nodes and turn inner nodes into leaves
+    while the student's backward still differs from torch's, with the calls the shrink
+    budget has left (gradkit/shrink_budget.py). (spec, got, expected, problem) or None."""
+    best = None
+    progress = True
+    while progress:
+        progress = False
+        for candidate in eg.smaller(spec):
+            if BUDGET.new_calls >= SHRINK_CALLS:
+                return best
+            BUDGET.new_calls += 1  # the budget's count: these calls are shrink steps too
+            nodes = eg.student_graph(candidate, dtype, device)
+            try:
+                got = student.call(TOPIC, "backward", [nodes, candidate["root"],
+                                                       eg.grad_root(candidate, dtype, device)],
+                                   label="backward(...)").value
+            except STUDENT_ERRORS:
+                continue  # a crash is another failure than the one shown
+            expected = eg.torch_backward(candidate, dtype, device)
+            problem = grads_problem(got, expected)
+            if problem:
+                spec, best, progress = candidate, (candidate, got, expected, problem), True
+                break
+    return best
+
+
+def _vjp_cause(student, spec, got, dtype, device) -> str:
+    """A note when the first wrong node's local rule is the student's own vjp, saying whether
+    backward is right given it (then the fix is in vjp alone)."""
+    nodes = eg.student_graph(spec, dtype, device)
+
+    def call_vjp(i, inputs, g):
+        return student.call(TOPIC, "vjp", [nodes[i], inputs, g],
+                            label=f"vjp(nodes[{i}], ...)").value
+
+    truth = engine_pictures.torch_node_grads(spec, dtype, device)
+    _, first = engine_pictures.rules_from_root(spec, nodes, truth, call_vjp)
+    if first is None:
+        return ""
+    walked = engine_pictures.walk_with(spec, nodes, eg.grad_root(spec, dtype, device), call_vjp)
+    key = ("engine.backward_vjp_given" if walked is not None and approx(list(got), walked)
+           else "engine.backward_vjp_also")
+    return text(key, node=f"t{first}", op=spec["nodes"][first]["op"])
 
 
 @pytest.mark.grades(TOPIC, "backward", weight=2)
@@ -380,23 +446,32 @@ def expect_grads(case, got, expected):
 def test_backward_matches_torch(student, device, dtype, spec):
     """Every leaf's gradient is the .grad torch leaves after root.backward(grad_root),
     None where torch leaves None (no gradient reaches it, or it does not require grad)."""
-    case = backward_case(student, spec, dtype, device)
-    expect_grads(case, case.run().value, eg.torch_backward(spec, dtype, device))
+    check_backward(student, spec, dtype, device, fewer_nodes=True)
+
+
+@pytest.mark.grades(TOPIC, "backward", weight=0.2)
+@pytest.mark.parametrize("op", tuple(o for o in eg.OPS if o != "detach"))
+@given(fewer=True, data=st.data())
+def test_backward_through_each_op(student, device, dtype, op, data):
+    """Each op as the root of a small graph, in every broadcasting pattern (a matrix mean,
+    matrix @ vector, (1, k) with (n, 1), 0-d tensors), with a random upstream gradient:
+    backward is held to torch's .grad whether the mistake is in its walk or in a vjp."""
+    spec = data.draw(eg.op_graph(op, constants=True, least=2), label="graph")
+    check_backward(student, spec, dtype, device)
 
 
 @pytest.mark.grades(TOPIC, "backward")
 @pytest.mark.parametrize("kind", ["mul_sum", "shared", "detach", "diamond", "constant_first",
-                                  "leaf_before_inner"])
+                                  "leaf_before_inner", "relu_at_zero"])
 def test_backward_worked_examples(student, device, kind):
-    """The curriculum's three worked examples, a diamond, a constant first input and a leaf
-    met before an inner node, in float32."""
+    """The curriculum's three worked examples, a diamond, a constant first input, a leaf
+    met before an inner node and relu at exactly 0, in float32."""
     spec = eg.worked(kind)
-    case = backward_case(student, spec, torch.float32, device)
-    expected = eg.torch_backward(spec, torch.float32, device)
+    expected = None
     if kind in eg.WORKED_EXPECTED:
         expected = [None if v is None else torch.tensor(v, device=device)
                     for v in eg.WORKED_EXPECTED[kind]]
-    expect_grads(case, case.run().value, expected)
+    check_backward(student, spec, torch.float32, device, expected)
 
 
 # -- numerical_grad: central, not one-sided ------------------------------------------------
@@ -419,15 +494,56 @@ def function_specs(draw):
         return draw(st.lists(st.floats(lo, hi).map(lambda v: round(v, 3)),
                              min_size=numel, max_size=numel))
 
+    # (Σ cᵢ·aᵢ·xᵢ)² couples the elements (not a sum of per-element terms), so a difference
+    # taken on a copy that keeps earlier elements moved is off by about eps·cᵢaᵢ·cⱼaⱼ ≥ 1e-4;
+    # its f'' ≥ 0 and f''' = 0 keep the bounds above.
     terms = [{"kind": "pow", "k": 2, "c": coeffs(0.5, 2.0), "a": coeffs(0.5, 1.0)},
              {"kind": "exp", "c": coeffs(0.1, 1.0), "a": coeffs(0.5, 1.0)},
-             {"kind": "sin", "c": coeffs(-0.1, 0.1), "a": coeffs(0.5, 1.0)}]
+             {"kind": "sin", "c": coeffs(-0.1, 0.1), "a": coeffs(0.5, 1.0)},
+             {"kind": "square_of_sum", "c": coeffs(0.5, 1.0), "a": coeffs(0.5, 1.0)}]
     x = torch.tensor(coeffs(-1.0, 1.0), dtype=torch.float64).reshape(shape).tolist()
     return {"terms": terms}, x
 
 
 # A central difference divided by eps (not 2·eps), by 4·eps, or not by eps at all.
 _WRONG_SCALES = (2.0, 0.5, EPS, 2 * EPS)
+
+
+@kit_only
+def _numerical_grad_diagnoses(f, x, device):
+    """The wrong differences a numerical_grad can take (one edit from the right one:
+    kept out of the student bundle)."""
+    def central():
+        return (one_sided(1) + one_sided(-1)) / 2
+
+    def one_sided(sign):
+        flat, out = x.reshape(-1), torch.zeros(x.numel(), dtype=torch.float64, device=device)
+        for i in range(x.numel()):
+            moved = flat.clone()
+            moved[i] += sign * EPS
+            out[i] = sign * (f(moved.reshape(x.shape)) - f(x)) / EPS
+        return out.reshape(x.shape)
+
+    def never_restored():
+        # Each element moved up, then down, on one working copy, and left there.
+        work = x.clone().reshape(-1)
+        out = torch.zeros(x.numel(), dtype=torch.float64, device=device)
+        for i in range(x.numel()):
+            work[i] += EPS
+            up = f(work.reshape(x.shape))
+            work[i] -= 2 * EPS
+            out[i] = (up - f(work.reshape(x.shape))) / (2 * EPS)
+        return out.reshape(x.shape)
+
+    return [when("perturbation_not_restored", lambda got, e: x.numel() > 1
+                 and approx(got, never_restored())),
+            when("one_sided_difference", lambda got, e: approx(got, one_sided(1))
+                 or approx(got, one_sided(-1))),
+            when("difference_scaled", lambda got, e: any(
+                 approx(got, central() * c) for c in _WRONG_SCALES)),
+            when("all_elements_perturbed", lambda got, e: x.numel() > 1 and approx(
+                 got, torch.full_like(x, float((f(x + EPS) - f(x - EPS))
+                 / (2 * EPS)))))]
 
 
 @pytest.mark.grades(TOPIC, "numerical_grad")
@@ -441,25 +557,8 @@ def test_numerical_grad_is_central(student, device, raw):
     xr = x.clone().requires_grad_(True)
     expected = torch.autograd.grad(f(xr), xr)[0].detach()
 
-    def central():
-        return (one_sided(1) + one_sided(-1)) / 2
-
-    def one_sided(sign):
-        flat, out = x.reshape(-1), torch.zeros(x.numel(), dtype=torch.float64, device=device)
-        for i in range(x.numel()):
-            moved = flat.clone()
-            moved[i] += sign * EPS
-            out[i] = sign * (f(moved.reshape(x.shape)) - f(x)) / EPS
-        return out.reshape(x.shape)
-
     case = Case(student, TOPIC, "numerical_grad", None, x, EPS,
-                diagnoses=[when("one_sided_difference", lambda got, e: approx(got, one_sided(1))
-                                or approx(got, one_sided(-1))),
-                           when("difference_scaled", lambda got, e: any(
-                               approx(got, central() * c) for c in _WRONG_SCALES)),
-                           when("all_elements_perturbed", lambda got, e: x.numel() > 1 and approx(
-                               got, torch.full_like(x, float((f(x + EPS) - f(x - EPS))
-                                                             / (2 * EPS)))))])
+                diagnoses=_numerical_grad_diagnoses(f, x, device))
     case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
     case.shown = dict(case.inputs)
     got = case.run(functions={0: spec}).value
@@ -479,6 +578,23 @@ def test_numerical_grad_leaves_x_untouched(student, device, raw):
     case.shown = dict(case.inputs)
     if 1 in case.run(functions={0: spec}).mutated:
         case.fail(text("rule.numerical_grad_mutated"), misconception="input_mutated")
+
+
+@pytest.mark.grades(TOPIC, "numerical_grad")
+@given(fewer=True, raw=function_specs())
+def test_numerical_grad_no_autograd(student, device, raw):
+    """No autograd (none of the engine's four functions may use it): the estimate comes from
+    calls of f alone (the shared rule check cannot send an f, so this one is its own)."""
+    spec, x_list = raw
+    x = torch.tensor(x_list, dtype=torch.float64, device=device)
+    case = Case(student, TOPIC, "numerical_grad", None, x, EPS)
+    case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
+    case.shown = dict(case.inputs)
+    reply = case.run(functions={0: spec})
+    if reply.facts.get("process_started"):  # what a child process computes is beyond the watch
+        case.fail(text("rule.process_started"), misconception="autograd_in_engine")
+    if reply.facts.get("autograd_used"):
+        case.fail(text("rule.autograd_in_engine"), misconception="autograd_in_engine")
 
 
 # -- the topic's rule: no autograd in vjp, topo_order, backward -----------------------------
@@ -513,19 +629,41 @@ test_inputs_untouched = untouched_check(TOPIC, SAMPLE_ARGS)
 # -- the features a failure profile reads -----------------------------------------------------
 
 FEATURES.declare(TOPIC, {
-    "vjp": lambda node, inputs, g: {"op_" + node["op"]: True,
-                                    "broadcast": any(tuple(x.shape) != tuple(node["value"].shape)
+    "vjp": lambda node, inputs, g: {"broadcast": any(tuple(x.shape) != tuple(node["value"].shape)
                                                      for x in inputs),
                                     "zero_d": any(x.dim() == 0 for x in inputs)},
     "topo_order": lambda nodes, root: {"shared_node": _has_shared(nodes),
                                        "has_detach": any(n["op"] == "detach" for n in nodes)},
     "backward": lambda nodes, root, g: {"shared_node": _has_shared(nodes),
                                         "has_detach": any(n["op"] == "detach" for n in nodes),
-                                        "unused_leaf": len(reachable(nodes, root)) < len(nodes),
+                                        "unused_leaf": _unused_leaf(nodes, root),
                                         "grad_root_given": g is not None,
-                                        **{"op_" + n["op"]: True for n in nodes
-                                           if n["op"] not in ("leaf", "detach")}},
+                                        "broadcast": _has_broadcast(nodes),
+                                        "zero_d": any(n["value"].dim() == 0 for n in nodes),
+                                        **{"op_" + op: any(n["op"] == op for n in nodes)
+                                           for op in eg.OPS if op != "detach"}},
 })
+
+
+def _has_broadcast(nodes):
+    return any(tuple(nodes[j]["value"].shape) != tuple(n["value"].shape)
+               for n in nodes if n["op"] in ("add", "sub", "mul", "div") for j in n["inputs"])
+
+
+def _unused_leaf(nodes, root) -> bool:
+    """Some node no gradient reaches from root: asked of torch (a feature, not a walk: a
+    walk here would be topo_order's answer in the student bundle)."""
+    flags = eg.requires_grad(nodes)
+    values = []
+    for node, flag in zip(nodes, flags):
+        if node["op"] == "leaf":
+            values.append(node["value"].detach().clone().requires_grad_(flag))
+        else:
+            values.append(eg.apply(node["op"], [values[j] for j in node["inputs"]], node.get("k")))
+    if not all(v.requires_grad for v in values):
+        return True
+    grads = torch.autograd.grad(values[root].sum(), values, allow_unused=True)
+    return any(g is None for g in grads)
 
 
 def _has_shared(nodes):

@@ -14,6 +14,7 @@ import torch
 from hypothesis import strategies as st
 
 from gradkit.testing import describe
+from gradkit.answers import answer, kit_only
 
 BINARY = ("add", "sub", "mul", "div", "matmul")
 UNARY = ("neg", "pow", "exp", "log", "tanh", "sigmoid", "relu", "sum", "mean", "transpose",
@@ -113,7 +114,7 @@ def graphs(draw, max_nodes=MAX_NODES):
     """A spec with shared nodes, unused leaves, detach, leaves without requires_grad and
     broadcasting; leaf 0 requires grad; the root is the last node that requires grad."""
     n, k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    shapes = [(n, k), (k,), (n, 1), (), (k, n)]
+    shapes = [(n, k), (k,), (n, 1), (), (k, n), (1, k)]
     nodes, values = [], []
     for _ in range(draw(st.integers(2, 4))):
         node = draw(leaf(draw(st.sampled_from(shapes)), True if not nodes else None))
@@ -145,6 +146,77 @@ def graphs(draw, max_nodes=MAX_NODES):
         grad_root = torch.tensor(draw(st.lists(_upstream, min_size=numel, max_size=numel)),
                                  dtype=torch.float64).reshape(shape).tolist()
     return {"nodes": nodes, "root": root, "grad_root": grad_root}
+
+
+# -- one op in every broadcasting pattern: the graphs vjp and backward are both held to -------
+
+# (a's shape, b's shape) for the broadcasting ops, from n and k: both directions, a row, a
+# column, (1, k) against (n, 1) (both inputs broadcast), size-1 dimensions kept, 0-d.
+PAIRS = {
+    "same": lambda n, k: ((n, k), (n, k)),
+    "row": lambda n, k: ((n, k), (k,)),
+    "row_first": lambda n, k: ((k,), (n, k)),
+    "column": lambda n, k: ((n, 1), (k,)),
+    "outer": lambda n, k: ((1, k), (n, 1)),
+    "outer_first": lambda n, k: ((n, 1), (1, k)),
+    "row_kept": lambda n, k: ((n, k), (1, k)),
+    "column_kept": lambda n, k: ((n, 1), (n, k)),
+    "scalar": lambda n, k: ((n, k), ()),
+    "scalar_first": lambda n, k: ((), (k,)),
+    "both_0d": lambda n, k: ((), ()),
+}
+
+
+@st.composite
+def op_shapes(draw, op: str, least: int = 1) -> tuple:
+    """The inputs' shapes for one op: every broadcasting pattern, matrix @ matrix and
+    matrix @ vector, a matrix, a vector or a 0-d tensor for the one-input ops; sizes
+    from ``least`` to 3."""
+    n, k, m = (draw(st.integers(least, 3)) for _ in range(3))
+    if op in ("add", "sub", "mul", "div"):
+        return PAIRS[draw(st.sampled_from(sorted(PAIRS)))](n, k)
+    if op == "matmul":
+        return draw(st.sampled_from([((n, k), (k, m)), ((n, k), (k,))]))
+    if op == "transpose":
+        return ((n, k),)
+    return (draw(st.sampled_from([(n, k), (k,), ()])),)
+
+
+def safe_leaf(shape) -> dict:
+    """A leaf every op accepts (1.0 everywhere is in every domain), if drawing keeps missing."""
+    return {"op": "leaf", "value": torch.full(shape, 1.0, dtype=torch.float64).tolist(),
+            "requires_grad": True}
+
+
+@st.composite
+def op_graph(draw, op: str, constants: bool = False, upstream: bool = False,
+             least: int = 1) -> dict:
+    """Leaves of drawn shapes, then ``op`` on them as the root, with a random upstream
+    gradient (None, meaning 1, for some 0-d roots unless ``upstream``). ``constants``: an
+    input after the first may not require grad; ``least``: the smallest size drawn (2: a
+    mean over rows and columns, a broadcast that repeats)."""
+    shapes = draw(op_shapes(op, least))
+    kk = draw(st.sampled_from(POWERS)) if op == "pow" else None
+    leaves: list[dict] = []
+    for i, shape in enumerate(shapes):
+        rg = True if i == 0 or not constants else draw(st.booleans())
+        for _ in range(20):
+            leaves.append(draw(leaf(shape, rg)))
+            args = [torch.tensor(x["value"], dtype=torch.float64) for x in leaves]
+            if i < len(shapes) - 1 or in_domain(op, args, kk):
+                break
+            leaves.pop()
+        else:
+            leaves.append(safe_leaf(shape) | {"requires_grad": rg})
+    node: dict = {"op": op, "inputs": list(range(len(leaves)))}
+    if kk is not None:
+        node["k"] = kk
+    spec = {"nodes": leaves + [node], "root": len(leaves), "grad_root": None}
+    out = build(spec, torch.float64, "cpu")[-1]
+    if out.dim() > 0 or upstream or draw(st.booleans()):
+        g = draw(st.lists(_upstream, min_size=out.numel(), max_size=out.numel()))
+        spec["grad_root"] = torch.tensor(g, dtype=torch.float64).reshape(out.shape).tolist()
+    return spec
 
 
 def requires_grad(nodes: list[dict]) -> list[bool]:
@@ -213,6 +285,47 @@ def torch_backward(spec: dict, dtype, device, detach_as_identity: bool = False) 
             for node, t in zip(spec["nodes"], tensors)]
 
 
+# -- smaller graphs: what the counterexample's failure may not depend on ---------------------
+
+def pruned(spec: dict) -> dict:
+    """Only the nodes the root's value is computed from, renumbered in their order."""
+    nodes, keep, todo = spec["nodes"], set(), [spec["root"]]
+    while todo:
+        i = todo.pop()
+        if i not in keep:
+            keep.add(i)
+            todo.extend(nodes[i].get("inputs", []))
+    new_index = {old: new for new, old in enumerate(sorted(keep))}
+    out = []
+    for old in sorted(keep):
+        node = dict(nodes[old])
+        if "inputs" in node:
+            node["inputs"] = [new_index[j] for j in node["inputs"]]
+        out.append(node)
+    return {**spec, "nodes": out, "root": new_index[spec["root"]]}
+
+
+def as_leaf(spec: dict, i: int) -> dict:
+    """Node ``i`` replaced by a leaf holding its value (rounded to 3 decimals, requiring
+    grad as the node did): the subgraph below it gone."""
+    value = build(spec, torch.float64, "cpu")[i].round(decimals=3)
+    flag = requires_grad(spec["nodes"])[i]
+    nodes = list(spec["nodes"])
+    nodes[i] = {"op": "leaf", "value": value.tolist(), "requires_grad": flag}
+    return {**spec, "nodes": nodes}
+
+
+def smaller(spec: dict):
+    """Candidate graphs with fewer nodes, the biggest cuts first: the unused nodes dropped,
+    then each inner node below the root (nearest the root first) made a leaf."""
+    first = pruned(spec)
+    if len(first["nodes"]) < len(spec["nodes"]):
+        yield first
+    for i in range(spec["root"] - 1, -1, -1):
+        if spec["nodes"][i]["op"] != "leaf":
+            yield pruned(as_leaf(spec, i))
+
+
 # -- the graph as code, for feedback ------------------------------------------------
 
 _FORMS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}",
@@ -274,6 +387,13 @@ def worked(kind: str) -> dict:
                           {"op": "tanh", "inputs": [0]}, {"op": "mul", "inputs": [2, 1]},
                           {"op": "sum", "inputs": [3]}],
                 "root": 4, "grad_root": None}
+    if kind == "relu_at_zero":
+        # sum(relu(x) * w) with x holding exact zeros: relu passes no gradient there.
+        return {"nodes": [{"op": "leaf", "value": [0.0, 1.5, -0.5, 0.0], "requires_grad": True},
+                          {"op": "leaf", "value": [2.0, -1.0, 3.0, 0.5], "requires_grad": True},
+                          {"op": "relu", "inputs": [0]}, {"op": "mul", "inputs": [2, 1]},
+                          {"op": "sum", "inputs": [3]}],
+                "root": 4, "grad_root": None}
     if kind == "diamond":
         # r = q + exp(q), q = tanh(x): BFS (r, q, p, x) and DFS pre-order (r, q, x, p) both
         # put q before its user p.
@@ -303,6 +423,7 @@ def op_vjp(op: str, k, inputs: list[torch.Tensor], g: torch.Tensor) -> list:
     return [torch.zeros_like(x) if gg is None else gg.detach() for x, gg in zip(xs, grads)]
 
 
+@answer("topo_order")
 def _order(spec: dict) -> list[int]:
     nodes, flags, order, seen = spec["nodes"], requires_grad(spec["nodes"]), [], set()
 
@@ -322,6 +443,7 @@ def _order(spec: dict) -> list[int]:
 WRONG_ORDERS = ("index", "bfs", "preorder")
 
 
+@kit_only
 def _wrong_order(spec: dict, kind: str) -> list[int]:
     """The reachable grad-requiring nodes in increasing index order, breadth-first from the
     root (each node when first discovered), or depth-first pre-order."""
@@ -340,14 +462,130 @@ def _wrong_order(spec: dict, kind: str) -> list[int]:
     return sorted(order) if kind == "index" else order
 
 
+# -- wrong local rules: a right walk with one op's VJP written wrong --------------------------
+# Each misconception maps to its variants; a variant gets (op, k, inputs, g, out) and
+# returns that op's wrong gradients, or None where it has nothing to say (the right rule).
+
+def _leading_only(grad: torch.Tensor, shape) -> torch.Tensor:
+    """Sum away the extra leading dimensions only, not the size-1 ones."""
+    extra = grad.dim() - len(shape)
+    return grad.sum(dim=tuple(range(extra))) if extra > 0 else grad
+
+
+def _broadcasting(reduce):
+    def rule(op, k, inputs, g, out):
+        if op not in ("add", "sub", "mul", "div"):
+            return None
+        a, b = inputs
+        ga, gb = {"add": (g, g), "sub": (g, -g), "mul": (g * b, g * a),
+                  "div": (g / b, -g * a / (b * b))}[op]
+        return [reduce(ga, a.shape), reduce(gb, b.shape)]
+    return rule
+
+
+def _mean_by(pick):
+    def rule(op, k, inputs, g, out):
+        a = inputs[0]
+        d = pick(a) if op == "mean" and a.dim() else None
+        return None if d in (None, a.numel()) else [(g / d).expand(a.shape).clone()]
+    return rule
+
+
+def _matmul_left(op, k, inputs, g, out):
+    if op != "matmul":
+        return None
+    a, b = inputs
+    ga = torch.outer(b, g) if b.dim() == 1 else b @ g.t()
+    return [ga, a.t() @ g]
+
+
+def _matmul_right(op, k, inputs, g, out):
+    if op != "matmul" or inputs[1].dim() != 2:
+        return None
+    a, b = inputs
+    return [g @ b.t(), g.t() @ a]
+
+
+def _elementwise(name, formula):
+    def rule(op, k, inputs, g, out):
+        return [formula(inputs[0], g, out, k)] if op == name else None
+    return rule
+
+
+def _sign_dropped(op, k, inputs, g, out):
+    if op not in ("sub", "div"):
+        return None
+    a, b = inputs
+    grads = op_vjp(op, k, inputs, g)
+    return [grads[0], _unbroadcast(g if op == "sub" else g * a / (b * b), b.shape)]
+
+
+def _unbroadcast(grad: torch.Tensor, shape) -> torch.Tensor:
+    grad = _leading_only(grad, shape)
+    dims = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return grad.sum(dim=dims, keepdim=True) if dims else grad
+
+
+def _pow_variants():
+    # k·x^k, k·x^(k−2), (k−1)·x^(k−1), (k+1)·x^k, x^(k−1): each a variant of its own.
+    forms = [lambda a, k: k * a ** k, lambda a, k: k * a ** (k - 2),
+             lambda a, k: (k - 1) * a ** (k - 1), lambda a, k: (k + 1) * a ** k,
+             lambda a, k: a ** (k - 1)]
+    return [_elementwise("pow", lambda a, g, y, k, form=form: g * form(a, int(k)))
+            for form in forms]
+
+
+WRONG_RULES = {
+    "no_broadcast_reduction": [_broadcasting(lambda grad, shape: grad),
+                               _broadcasting(_leading_only)],
+    "mean_grad_not_divided": [_mean_by(lambda a: 1), _mean_by(lambda a: a.shape[0]),
+                              _mean_by(lambda a: a.shape[-1])],
+    "matmul_wrong_side": [_matmul_left, _matmul_right],
+    "vjp_sign_dropped": [_sign_dropped],
+    "relu_grad_at_zero": [_elementwise("relu", lambda a, g, y, k: g * (a >= 0).to(g.dtype))],
+    "tanh_derivative_as_tanh": [_elementwise("tanh", lambda a, g, y, k: g * y),
+                                _elementwise("tanh", lambda a, g, y, k: g * (1 - y)),
+                                _elementwise("tanh", lambda a, g, y, k: g * y * y)],
+    "sigmoid_derivative_from_input": [_elementwise(
+        "sigmoid", lambda a, g, y, k: g * a * (1 - a))],
+    "pow_off_by_one": _pow_variants(),
+}
+
+
+def wrong_rule_engines(spec: dict, dtype, device, mid: str) -> list:
+    """What a right walk gives with each variant of ``mid``'s wrong local rule (only the
+    variants that change some node of this graph)."""
+    found = []
+    for rule in WRONG_RULES[mid]:
+        if _rule_applies(spec, rule, dtype, device):
+            try:
+                found.append(wrong_engine(spec, dtype, device, rule=rule))
+            except RuntimeError:  # a wrong shape the ops above cannot take: no answer to match
+                continue
+    return found
+
+
+def _rule_applies(spec: dict, rule, dtype, device) -> bool:
+    values = build(spec, dtype, device)
+    for node, out in zip(spec["nodes"], values):
+        if node["op"] in ("leaf", "detach"):
+            continue
+        inputs = [values[j] for j in node["inputs"]]
+        if rule(node["op"], node.get("k"), inputs, torch.ones_like(out), out) is not None:
+            return True
+    return False
+
+
+@kit_only
 def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool = False,
                  order: str | None = None, stop_at_constant: bool = False,
-                 stop_at_leaf: bool = False) -> list:
+                 stop_at_leaf: bool = False, rule=None) -> list:
     """``accumulate=False``: a shared node's gradient overwritten (the last one wins) in
     a topological walk; ``paths=True``: a recursive walk along every path that assigns
     at the leaves (the last path wins); ``order``: a walk in one of WRONG_ORDERS;
     ``stop_at_constant``: a node's inputs after one that needs no gradient are skipped;
-    ``stop_at_leaf``: the walk ends at the first leaf it meets."""
+    ``stop_at_leaf``: the walk ends at the first leaf it meets; ``rule``: a wrong local rule
+    (a variant of WRONG_RULES) used wherever it applies."""
     nodes, flags = spec["nodes"], requires_grad(spec["nodes"])
     values = build(spec, dtype, device)
     root = spec["root"]
@@ -373,8 +611,11 @@ def wrong_engine(spec: dict, dtype, device, accumulate: bool = True, paths: bool
                 break
             if node["op"] == "leaf" or i not in grads:
                 continue
-            parts = op_vjp(node["op"], node.get("k"), [values[j] for j in node["inputs"]],
-                           grads[i])
+            ins = [values[j] for j in node["inputs"]]
+            parts = None if rule is None else rule(node["op"], node.get("k"), ins, grads[i],
+                                                    values[i])
+            if parts is None:
+                parts = op_vjp(node["op"], node.get("k"), ins, grads[i])
             for j, gj in zip(node["inputs"], parts):
                 if gj is None or not flags[j]:
                     if stop_at_constant:

@@ -39,16 +39,62 @@ def spec_of(nodes: list[dict], root: int, grad_root) -> dict:
     return {"nodes": spec_nodes, "root": int(root), "grad_root": g}
 
 
-def torch_node_grads(spec: dict, dtype) -> list:
+def torch_node_grads(spec: dict, dtype, device="cpu") -> list:
     """Every node's gradient after ``root.backward(grad_root)`` (None where none arrives)."""
-    tensors = eg.build(spec, dtype, "cpu", grad=True)
+    tensors = eg.build(spec, dtype, device, grad=True)
     for t in tensors:
         if t.requires_grad and not t.is_leaf:
             t.retain_grad()
     root = tensors[spec["root"]]
     if root.requires_grad:
-        root.backward(eg.grad_root(spec, dtype, "cpu"))
+        root.backward(eg.grad_root(spec, dtype, device))
     return [None if t.grad is None else t.grad.detach().clone() for t in tensors]
+
+
+def rules_from_root(spec: dict, nodes: list[dict], truth: list, call_vjp) -> tuple[dict, int | None]:
+    """Each inner node's local rule, from the root's side down: ``call_vjp(i, inputs, g)``
+    (the student's vjp) given torch's upstream gradient ``truth[i]``. ({node: the parts
+    returned, or the StudentError raised}, the first node whose rule disagrees with torch)."""
+    found: dict[int, object] = {}
+    first = None
+    for i in range(len(spec["nodes"]) - 1, -1, -1):
+        node = spec["nodes"][i]
+        if node["op"] in ("leaf", "detach") or truth[i] is None:
+            continue
+        inputs = [nodes[j]["value"] for j in node["inputs"]]
+        try:
+            got = call_vjp(i, inputs, truth[i])
+        except STUDENT_ERRORS as exc:
+            found[i] = exc
+            continue  # a vjp that does not run says nothing about where backward goes wrong
+        parts = list(got) if isinstance(got, (list, tuple)) else [got]
+        found[i] = parts
+        expected = eg.op_vjp(node["op"], node.get("k"), inputs, truth[i])
+        right = len(parts) == len(expected) and all(approx(p, e) for p, e in zip(parts, expected))
+        if not right and first is None:
+            first = i
+    return found, first
+
+
+def walk_with(spec: dict, nodes: list[dict], grad_root, call_vjp) -> list | None:
+    """What a right walk (every node after all its users, a shared node's gradients added,
+    nothing through detach) leaves at each leaf with the student's own vjp as the local
+    rule; None if that vjp raises or returns what cannot be added up."""
+    root = spec["root"]
+    flags = eg.requires_grad(spec["nodes"])
+    grads = {root: torch.ones_like(nodes[root]["value"]) if grad_root is None else grad_root}
+    try:
+        for i in range(root, -1, -1):  # inputs come first: down the indices is topological
+            node = spec["nodes"][i]
+            if i not in grads or node["op"] in ("leaf", "detach"):
+                continue
+            parts = call_vjp(i, [nodes[j]["value"] for j in node["inputs"]], grads[i])
+            for j, gj in zip(node["inputs"], parts):
+                if gj is not None and flags[j]:
+                    grads[j] = grads[j] + gj if j in grads else gj
+    except (*STUDENT_ERRORS, TypeError, RuntimeError, ValueError):
+        return None
+    return [grads.get(i) if n["op"] == "leaf" else None for i, n in enumerate(spec["nodes"])]
 
 
 def short(t) -> str:
@@ -86,24 +132,20 @@ def backward_pair(student, counterexample=None) -> dict:
     mine: dict[int, str] = {}
     marked = note = None
     order = range(len(spec["nodes"]) - 1, -1, -1)  # from the root's side to the leaves
-    for i in order:
-        node = spec["nodes"][i]
-        if node["op"] in ("leaf", "detach") or truth[i] is None:
-            continue
-        inputs = [nodes[j]["value"] for j in node["inputs"]]
-        expected = eg.op_vjp(node["op"], node.get("k"), inputs, truth[i])
-        try:
-            got = Case(student, TOPIC, "vjp", nodes[i], inputs, truth[i]).run().value
-        except STUDENT_ERRORS as exc:
-            mine[i] = text("engine.picture.vjp_error", error=str(exc.message)[:60])
-            continue  # a vjp that does not run says nothing about where backward goes wrong
-        parts = got if isinstance(got, (list, tuple)) else [got]
-        mine[i] = text("engine.picture.vjp", parts=", ".join(
-            f"t{j}: {short(p)}" for j, p in zip(node["inputs"], parts)))
-        right = len(parts) == len(expected) and all(
-            approx(p, e) for p, e in zip(parts, expected))
-        if not right and marked is None:
-            marked, note = i, text("engine.picture.wrong_vjp", node=f"t{i}", op=node["op"])
+
+    def call_vjp(i, inputs, g):
+        return Case(student, TOPIC, "vjp", nodes[i], inputs, g).run().value
+
+    rules, first = rules_from_root(spec, nodes, truth, call_vjp)
+    for i, parts in rules.items():
+        if isinstance(parts, list):
+            mine[i] = text("engine.picture.vjp", parts=", ".join(
+                f"t{j}: {short(p)}" for j, p in zip(spec["nodes"][i]["inputs"], parts)))
+        else:
+            mine[i] = text("engine.picture.vjp_error", error=str(parts.message)[:60])
+    if first is not None:
+        marked, note = first, text("engine.picture.wrong_vjp", node=f"t{first}",
+                                   op=spec["nodes"][first]["op"])
     for i in sorted(i for i, n in enumerate(spec["nodes"]) if n["op"] == "leaf"):
         got = yours[i] if isinstance(yours, (list, tuple)) and i < len(yours) else None
         mine[i] = text("engine.picture.yours", value="None" if got is None else short(got))

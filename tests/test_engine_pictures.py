@@ -2,10 +2,15 @@
 node marked (a wrong local rule, found by calling the student's vjp with torch's upstream
 gradient; else, when every rule is right, the first leaf the walk gets wrong)."""
 
+import shutil
+
 import pytest
 
 from gradkit import i18n, render
+from gradkit.reporters import html_report
 from tests.kit import MUTANTS, grade_in_one_fresh_process, overlay
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # backward walks correctly but its own tanh rule is the node's value (no vjp of its own).
 WRONG_RULE_INSIDE_BACKWARD = '''
@@ -33,14 +38,18 @@ def backward(nodes, root, grad_root):
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory):
+def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("engine-pictures")
     folders = [overlay(base / "rule", {"engine": WRONG_RULE_INSIDE_BACKWARD}),
                overlay(base / "walk", {"engine": OVERWRITING_WALK}),
                overlay(base / "overwrites", {"engine": (MUTANTS / "engine" /
                                                         "backward_overwrites.py").read_text()})]
-    results = grade_in_one_fresh_process(folders, ["engine"], pictures=True)
-    return [r.function("engine", "backward").pictures["graphs"] for r in results]
+    return grade_in_one_fresh_process(folders, ["engine"], pictures=True)
+
+
+@pytest.fixture(scope="module")
+def drawn(graded):
+    return [r.function("engine", "backward").pictures["graphs"] for r in graded]
 
 
 def _marked_line(pair):
@@ -67,3 +76,56 @@ def test_the_pictures_are_safe_dot_with_the_marked_node_filled(drawn):
         assert render.safe(pair["student"]["dot"]) and render.safe(pair["reference"]["dot"])
         assert pair["student"]["dot"].count("fillcolor") == 1
         assert "fillcolor" not in pair["reference"]["dot"]
+
+
+def test_a_wrong_vjp_is_named_as_the_cause_of_a_wrong_backward(graded):
+    """backward uses the student's own (wrong) tanh vjp: backward loses points, and its
+    message says the first wrong node's vjp is the cause and backward is right given it."""
+    fn = graded[0].function("engine", "backward")
+    assert fn.score < fn.max_score
+    given = i18n.text("engine.backward_vjp_given", "en", node="@", op="tanh").split("@")[-1]
+    assert any(given in c.message for c in fn.failed), [c.message for c in fn.failed]
+
+
+def test_the_walk_mistake_is_not_blamed_on_vjp(graded):
+    fn = graded[1].function("engine", "backward")
+    cause = i18n.text("engine.backward_vjp_given", "en", node="@", op="@").split("@")[1]
+    assert fn.failed and not any(cause in c.message for c in fn.failed)
+
+
+# The rendered size of every text in the graph pictures, in CSS px (font size times the
+# SVG's scale on screen), and whether the page itself scrolls sideways.
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll('.graphs svg text')]
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
+GLYPH_HEIGHT = """() => Math.min(...[...document.querySelectorAll('.graphs svg text')]
+    .filter(t => t.textContent.trim()).map(t => t.getBoundingClientRect().height))"""
+PAGE_WIDER = "() => document.documentElement.scrollWidth - window.innerWidth"
+FIGURE_SCROLLS = """() => [...document.querySelectorAll('.graphs figure')]
+    .some(f => f.scrollWidth > f.clientWidth)"""
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_graph_pictures_are_readable_at_desktop_and_phone_widths(graded, tmp_path, width):
+    """In the HTML report, the engine's pictures are drawn at their own size (text at least
+    12 px on screen at 1280 and at 390 px wide), a picture wider than the screen scrolls
+    inside its frame instead of shrinking to a thumbnail, and the page does not."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not render.dot_available():
+        pytest.skip("graphviz's dot is not installed: the report shows graphs as text")
+    page = tmp_path / "index.html"
+    page.write_text(html_report.page(graded[0]), encoding="utf-8")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            tab = browser.new_page(viewport={"width": width, "height": 900})
+            tab.goto(page.as_uri())
+            assert tab.locator(".graphs figure svg").count() >= 2  # yours and torch's
+            assert tab.evaluate(SMALLEST_TEXT) >= 12
+            assert tab.evaluate(GLYPH_HEIGHT) >= 12
+            assert tab.evaluate(PAGE_WIDER) <= 0
+            if width == 390:
+                assert tab.evaluate(FIGURE_SCROLLS)  # a graph this size scrolls on a phone
+        finally:
+            browser.close()

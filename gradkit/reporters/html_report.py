@@ -29,6 +29,8 @@ white-space:pre-wrap;word-break:break-word}
 .why{border-left:4px solid #8e24aa;padding:.2rem .6rem;background:#faf5fc}
 .pair{display:flex;flex-wrap:wrap;gap:.8rem}.pair figure{flex:1 1 18rem;margin:0;min-width:0}
 figure svg{max-width:100%;height:auto}figcaption{font-weight:600;font-size:.9rem}
+.graphs figure{overflow:auto;max-height:85vh;-webkit-overflow-scrolling:touch}
+.graphs figure svg{max-width:none;min-width:0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.4rem 0}
 dt{color:#5b6475}dd{margin:0;font-family:ui-monospace,monospace;font-size:.85rem;
 word-break:break-word}.note{color:#5b6475;font-size:.9rem}

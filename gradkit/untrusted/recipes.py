@@ -169,13 +169,14 @@ def _values(v: Any, number: Callable[[float], str]) -> str:
 
 # -- functions as plain data (numerical_grad's f) -------------------------------------
 
-FUNCTION_TERMS = ("pow", "exp", "sin", "tanh")
+FUNCTION_TERMS = ("pow", "exp", "sin", "tanh", "square_of_sum")
 
 
 def function(spec: dict[str, Any]) -> Callable[[torch.Tensor], torch.Tensor]:
     """``f(x)`` built here, in trusted code, from a plain description, since a callable
     cannot cross the process boundary: f(x) = Σ over terms of Σᵢ cᵢ·g(aᵢ·xᵢ), in float64,
-    a 0-d result. ``{"terms": [{"kind": "pow", "k": 3, "c": [...], "a": [...]}, ...]}``;
+    a 0-d result (``square_of_sum``: (Σᵢ cᵢ·aᵢ·xᵢ)², one term coupling every element).
+    ``{"terms": [{"kind": "pow", "k": 3, "c": [...], "a": [...]}, ...]}``;
     ``c`` and ``a`` are flat lists as long as x (elementwise weights and scales)."""
     terms = spec["terms"]
     for term in terms:
@@ -189,6 +190,9 @@ def function(spec: dict[str, Any]) -> Callable[[torch.Tensor], torch.Tensor]:
             c = torch.tensor(term["c"], dtype=torch.float64, device=x.device)
             u = torch.tensor(term["a"], dtype=torch.float64, device=x.device) * flat
             kind = term["kind"]
+            if kind == "square_of_sum":  # (Σᵢ cᵢ·aᵢ·xᵢ)²: not a sum of per-element terms
+                total = total + (c * u).sum() ** 2
+                continue
             g = (u ** int(term["k"]) if kind == "pow" else torch.exp(u) if kind == "exp"
                  else torch.sin(u) if kind == "sin" else torch.tanh(u))
             total = total + (c * g).sum()
@@ -202,6 +206,9 @@ def function_as_code(spec: dict[str, Any]) -> str:
     parts = []
     for term in spec["terms"]:
         u = f"(torch.tensor({term['a']}) * x.reshape(-1))"
+        if term["kind"] == "square_of_sum":
+            parts.append(f"(torch.tensor({term['c']}) * {u}).sum() ** 2")
+            continue
         g = {"pow": f"{u} ** {term.get('k')}", "exp": f"torch.exp{u}",
              "sin": f"torch.sin{u}", "tanh": f"torch.tanh{u}"}[term["kind"]]
         parts.append(f"(torch.tensor({term['c']}) * {g}).sum()")
