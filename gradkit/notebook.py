@@ -211,6 +211,8 @@ def _grade(topics: list[str], function: str | None, lang: str,
     ns = user_namespace() if namespace is None else namespace
     if function is not None and function not in cell_source.defined(ns, topics[0]):
         return Report(lang, message=i18n.text("notebook.not_defined", lang, function=function))
+    if not any(cell_source.defined(ns, topic) for topic in topics):
+        return Report(lang, message=i18n.text("notebook.nothing_defined", lang))
     with tempfile.TemporaryDirectory(prefix="gradkit-notebook-") as work:
         folder = Path(work) / "submission"
         try:

@@ -113,6 +113,9 @@ def test_a_function_with_no_source_anywhere_is_said_plainly_not_raised():
     undefined = notebook.check(TOPIC, "second_derivative", namespace=namespace, lang="zh")
     assert "还没有定义 second_derivative" in repr(undefined) and "<style>" in undefined._repr_html_()
     assert "has no function named nope" in repr(notebook.check(TOPIC, "nope", namespace={}, lang="en"))
+    assert "defines none of the exercise functions" in repr(notebook.check("detach", namespace=namespace,
+                                                                           lang="en"))
+    assert "defines none" in repr(notebook.check_all(namespace={"In": []}, lang="en"))
 
 
 def test_colab_style_grading_gives_full_marks_and_the_warm_grader_is_reused():
