@@ -171,7 +171,8 @@ class GradingPlugin:
                 if key not in variants:
                     variants[key] = evidence.reproduced_everywhere(self._examples.get(key, []))
                 self._name_by_variants(key, result, variants[key])
-                if raised:
+                # A name read from the error itself stays beside that error.
+                if raised and (result.misconception is None or result.misconception in variants[key]):
                     self._show_a_wrong_value(key, result)
             if result.misconception is None and found and result.error_kind != "harness":
                 result.profile = found
