@@ -187,14 +187,12 @@ def batch_figures(work: Path, buggy: Path | None) -> dict[str, float]:
     import json
 
     subs = work / "class"
-    shutil.rmtree(subs, ignore_errors=True)
     subs.mkdir()
     sources = [KIT / "solutions"] + ([buggy] if buggy else [])
     for i in range(BATCH_SIZE):
         shutil.copytree(sources[i % len(sources)], subs / f"student{i:02d}")
 
     def batch(folder: Path, out: Path, jobs: int) -> float:
-        shutil.rmtree(out, ignore_errors=True)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "gradkit", "grade-batch", str(folder), "--csv",
                         str(out / "grades.csv"), "--jobs", str(jobs), "--lang", "en"], cwd=KIT,
@@ -204,10 +202,9 @@ def batch_figures(work: Path, buggy: Path | None) -> dict[str, float]:
     classes = {}
     for count in (1, 2):
         classes[count] = work / f"batch-in-{count}"
-        if not classes[count].exists():
-            classes[count].mkdir()
-            for i in range(count):
-                shutil.copytree(KIT / "solutions", classes[count] / f"student{i:02d}")
+        classes[count].mkdir()
+        for i in range(count):
+            shutil.copytree(KIT / "solutions", classes[count] / f"student{i:02d}")
     t1 = batch(classes[1], work / "batch-1", 1)
     t2 = batch(classes[2], work / "batch-2", 1)
     graded = json.loads((work / "batch-2" / "results" / "student01.json").read_text())
@@ -243,7 +240,9 @@ class CpuHog:
 
 
 def measure(work: Path, buggy: Path | None, repeats: int) -> dict[str, float]:
-    """Every figure once (medians of ``repeats`` runs): seconds, MB and submissions/minute."""
+    """Every figure once (medians of ``repeats`` runs): seconds, MB and submissions/minute.
+    ``work``: a folder of this measurement's own (made here)."""
+    work.mkdir()
     out = str(work / "r.json")
     got: dict[str, float] = {}
     got["torch"] = median_run([sys.executable, "-c", "import torch"], repeats)[0]
@@ -344,9 +343,9 @@ def main(repeats: int = 3) -> None:
     work = Path(tempfile.mkdtemp(prefix="gradkit-bench-"))
     try:
         buggy = build_buggy(work / "buggy")
-        idle = measure(work, buggy, repeats)
+        idle = measure(work / "idle", buggy, repeats)
         with CpuHog():
-            loaded = measure(work, buggy, repeats)
+            loaded = measure(work / "loaded", buggy, repeats)
         print(f"{os.cpu_count()} cores; medians of {repeats} runs; \"under load\": the same with "
               "one CPU hog (`python -c 'while True: pass'`) running beside it; time ratios are "
               'to `python -c "import torch"` in the same column')
