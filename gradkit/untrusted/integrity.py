@@ -92,6 +92,7 @@ class Snapshot:
         variable = torch.autograd.variable.Variable  # type: ignore[attr-defined]
         self._take("engine", variable.__dict__, "_execution_engine", variable._execution_engine,
                    variable)
+        self._take("torch._C.fork", vars(torch._C), "fork", torch._C.fork)  # counted (watch)
 
     def _take(self, key: str, space: Any, name: str, value: Any, owner: type | None = None) -> None:
         function = isinstance(value, types.FunctionType)

@@ -125,6 +125,13 @@ def _threads_carry(mode: TorchDispatchMode) -> None:
     _thread.start_new_thread = start_new_thread
     _thread.start_new = start_new_thread  # type: ignore[attr-defined]  # the old alias
     threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]  # private
+    fork = torch._C.fork  # torch.jit.fork: Python run on torch's own thread pool, counted alike
+
+    def forked(*args: Any, **kwargs: Any) -> Any:
+        next(started)
+        return fork(*args, **kwargs)
+
+    torch._C.fork = forked
     threads_started = count  # the count now read, held in the snapshot like any function
 
 
