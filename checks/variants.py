@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from checks.families import GradIsNone, Raised, variant
+from checks.families import GradIsNone, OneOf, Raised, variant
 from gradkit.answers import kit_only
 
 
@@ -210,12 +210,12 @@ def _second_without_create_graph(coeffs, x):
 @variant("retain_graph", "second_derivative", "second_grad_unused")
 @kit_only
 def _second_raises_below_degree_2(coeffs, x):
-    """Right for degree 2 and more; for degree 0 or 1, p′ does not depend on x: it raises."""
-    if coeffs.shape[0] <= 2:
-        return Raised(NOT_DIFFERENTIABLE)
+    """Right for degree 2 and more; for degree 0 or 1, p′ does not depend on x, so the
+    second grad raises (unless the way p was built left p′ a graph: then p″ = 0 is right)."""
     c, xd = coeffs.double(), x.double()
     total = sum((k * (k - 1) * c[k] * xd ** (k - 2) for k in range(2, len(c))), torch.zeros_like(xd))
-    return total.to(x.dtype)
+    right = total.to(x.dtype)
+    return OneOf((Raised(NOT_DIFFERENTIABLE), right)) if coeffs.shape[0] <= 2 else right
 
 
 

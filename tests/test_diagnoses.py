@@ -317,7 +317,7 @@ def test_a_variant_and_a_hand_written_diagnosis_that_disagree_name_nothing():
 
 
 def test_reproduces_compares_like_the_checks():
-    from checks.families import GradIsNone, Raised, reproduces
+    from checks.families import GradIsNone, OneOf, Raised, reproduces
     t = torch.tensor([1.0, 2.0])
     assert reproduces(t + 1e-6, t) and not reproduces(t * 2, t)
     assert not reproduces(t.double(), t)                          # the dtype is part of the answer
@@ -328,6 +328,9 @@ def test_reproduces_compares_like_the_checks():
     assert reproduces(None, GradIsNone()) and reproduces(Raised("'NoneType' object has no attribute"),
                                                          GradIsNone())
     assert not reproduces(torch.zeros(2), GradIsNone())
+    either = OneOf((Raised("does not require grad"), t))
+    assert reproduces(t, either) and reproduces(Raised("x does not require grad"), either)
+    assert not reproduces(t * 3, either)
     inf = torch.tensor([float("inf"), 1.0])
     assert reproduces(inf.clone(), inf) and not reproduces(torch.tensor([1.0, 1.0]), inf)
 
