@@ -72,7 +72,8 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
         try:
             run = Run(folder, scratch, factory=factory)
         except (isolation.IsolationError, privileges.SandboxError, OSError) as exc:
-            raise GradingError(str(exc)) from None
+            # str() of a timeout or a closed channel is empty: its name says which it was
+            raise GradingError(str(exc) or repr(exc)) from None
         submission = Submission(folder, factory, scratch, timeout=timeout, run=run,
                                 function_budget=function_budget, run_budget=budget)
         try:
