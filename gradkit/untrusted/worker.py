@@ -6,6 +6,12 @@ facts the trusted harness observed around the call (inputs modified, autograd
 or ``torch.optim`` used, the ``.grad`` of the leaves it handed over). The
 grader never trusts the worker for the right answer; it only learns what the
 student's code did.
+
+The student's code shares this process, so what the grader reads must not be writable
+from it: every reply is signed with a secret only ``serve``'s frame holds (a reply the
+student's code writes to the socket itself is refused, see ``channel``), and backward
+passes are counted by torch's own graph-task counter (``watch.EngineLedger``), which no
+Python code can turn back, around the module's import, each call and the gaps between.
 """
 
 from __future__ import annotations
