@@ -25,7 +25,8 @@ from tests.kit import KIT, cli_env, overlay
 PAYLOAD = ("\x1b[2J\x1b[H\x1b[1;31mRED\x1b[0m\x1b]0;PWNED-TITLE\x07"
            "\x1b]8;;http://evil.example/\x07CLICK\x1b]8;;\x07\u202eEDISREVER\u202c\u2066iso\u2069"
            "\x00NUL\x01\x08\x7f\x9b31mC1\x9d0;t\x9c\x85\u2028\u200b\rTotal: 54 / 54\n"
-           "Total: 54 / 54\n")
+           "Total: 54 / 54\n[click](http://evil.example/) ![t](http://t.example/x.png) "
+           "<img src=x onerror=alert(1)> **bold** ``` # heading\n")
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2028\u2029"
                        "\ufffe\uffff]")
 FILE = '=HYPERLINK("x").py'
@@ -138,6 +139,19 @@ def test_the_csv_has_no_formula_and_the_review_names_the_file_inertly(reports):
     assert 'HYPERLINK("x").py' in review
     data = json.loads(reports["json"])
     assert any(h["file"] == FILE for h in data["review"])  # a name, kept readable
+
+
+def test_gradescope_markdown_renders_no_link_image_tag_or_emphasis_of_the_students(reports):
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    outputs = [t["output"] for t in json.loads(reports["gradescope"])["tests"]]
+    assert any("click" in o for o in outputs)
+    for output in outputs:
+        page = md.render(output)
+        assert "<a " not in page and "<img" not in page and "<h1" not in page, page
+        if "click" in output:  # the student's text is there, as text
+            assert "<strong>bold" not in page and "[click](http://evil.example/)" in page
 
 
 def test_the_terminal_shows_the_message_on_one_line(reports):

@@ -6,6 +6,8 @@ failing input, expected and got), the likely mistake and where to get a hint.
 
 from __future__ import annotations
 
+import re
+
 from ..i18n import misconception, text
 from ..results import CheckResult, FunctionResult
 
@@ -21,13 +23,13 @@ def function_text(fn: FunctionResult, lang: str, markdown: bool = False,
     # A diagnosis only beside the counterexample it was computed on.
     from .terminal import shown_check
     first = shown_check(failed)
-    code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
-    lines = [first.message]
+    code = md_code if markdown else (lambda s: s)
+    lines = [md_text(first.message) if markdown else first.message]
     if first.error_kind not in SILENT_KINDS:
         graph = (first.inputs or {}).get("graph")
         if graph:
             lines.append(f"{text('report.graph', lang)}:")
-            lines.append(f"```\n{graph}\n```" if markdown else graph)
+            lines.append(md_block(graph) if markdown else graph)
         if first.call:
             lines.append(f"{text('report.smallest', lang)}: {code(first.call)}")
         if first.expected is not None or first.got is not None:
@@ -42,6 +44,28 @@ def function_text(fn: FunctionResult, lang: str, markdown: bool = False,
         lines += [line for label, line in explanation(first, lang)[1 if mid else 0:]]
         lines.append(text("report.hint", lang, function=fn.function))
     return ("\n\n" if markdown else "\n").join(lines)
+
+
+# Markdown's own punctuation: escaped in student text, it shows as itself and can make no
+# link, image, HTML tag, emphasis, heading or table in a Gradescope page.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~=-])")
+
+
+def md_text(s: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def md_code(s: str) -> str:
+    """``s`` as a code span no backtick inside it can close."""
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def md_block(s: str) -> str:
+    """``s`` as a fenced code block no line inside it can close."""
+    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    return f"{fence}\n{s}\n{fence}"
 
 
 def cut(text_: str, limit: int, lang: str) -> str:
