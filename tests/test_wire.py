@@ -186,3 +186,28 @@ def test_integers_past_int64_are_refused_where_they_are_sent(big):
     with pytest.raises(wire.WireError):
         wire.encode({"v": [1, big]})
     assert wire.decode(wire.encode({"v": 2**63 - 1}))["v"] == 2**63 - 1
+
+
+class _LyingDict(dict):
+    def __eq__(self, other):
+        return True
+
+
+class _LyingStr(str):
+    def __eq__(self, other):
+        return True
+
+    def __len__(self):
+        return 0
+
+
+class _LyingInt(int):
+    def __index__(self):
+        return 0
+
+
+@pytest.mark.parametrize("liar", [_LyingDict(a=1), _LyingStr("x"), _LyingInt(3),
+                                  [torch.ones(1), _LyingStr("x")], {"k": _LyingInt(1)}])
+def test_builtin_subclasses_that_lie_are_refused_by_name(liar):
+    with pytest.raises(wire.WireError, match="_Lying"):
+        wire.encode({"v": liar})
