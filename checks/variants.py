@@ -80,8 +80,8 @@ def _tanh_prime(k: Knobs, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 @kit_only
 def linear(k: Knobs, x, y, w, b):
     r = w * x + b - y
-    c = k.sign * k.two / _count(k, x.shape[0], None)
-    return c * (r * x).sum(), c * r.sum()
+    count = _count(k, x.shape[0], None)  # a tensor divided by it: 1/0 is inf, as the student's
+    return k.sign * k.two * (r * x).sum() / count, k.sign * k.two * r.sum() / count
 
 
 @kit_only
@@ -104,7 +104,7 @@ def two_layer(k: Knobs, X, y, W1, b1, W2, b2):
     a = X @ W1.T + b1
     h = torch.tanh(a)
     r = h @ W2 + b2 - y
-    g = k.sign * k.two * r / _count(k, X.shape[0], None)
+    g = k.sign * k.two * r / _count(k, X.shape[0], None)  # (a tensor: 1/0 is inf)
     carried = g if k.hidden_scale else k.sign * r
     d_pre = carried[:, None] * W2[None, :] * _tanh_prime(k, a, h)
     return d_pre.T @ X, d_pre.sum(0), h.T @ g, g.sum()
