@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from hypothesis import strategies as st
+from hypothesis import reject
 from hypothesis.control import current_build_context, currently_in_test_context
 
 from checks import engine_graphs as eg
@@ -369,6 +370,8 @@ def check_backward(student, spec, dtype, device, expected=None, fewer_nodes=Fals
     """The student's backward on ``spec`` against torch's .grad (or ``expected``).
     ``fewer_nodes``: the failure hypothesis shrank to is cut down further to the nodes it
     depends on (see _fewer_nodes) before it is shown."""
+    if fewer_nodes:
+        _keep_calls_for_the_cut()
     case = backward_case(student, spec, dtype, device)
     got = case.run().value
     expected = eg.torch_backward(spec, dtype, device) if expected is None else expected
@@ -392,6 +395,18 @@ def _shown_example() -> bool:
     if not currently_in_test_context():
         return True
     return bool(current_build_context().is_final)
+
+
+CUT_CALLS = 12  # of the shrink budget's calls, kept for cutting the graph (_fewer_nodes)
+
+
+def _keep_calls_for_the_cut() -> None:
+    """While hypothesis shrinks, stop it CUT_CALLS short of the shrink budget, the way the
+    budget itself stops a shrink (gradkit/shrink_budget.py), so the cut has calls left."""
+    if (currently_in_test_context() and BUDGET.failed_at is not None
+            and not _shown_example() and BUDGET.new_calls >= SHRINK_CALLS - CUT_CALLS):
+        BUDGET.exhausted = True
+        reject()
 
 
 def _fewer_nodes(student, spec, dtype, device):

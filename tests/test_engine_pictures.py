@@ -2,6 +2,7 @@
 node marked (a wrong local rule, found by calling the student's vjp with torch's upstream
 gradient; else, when every rule is right, the first leaf the walk gets wrong)."""
 
+import re
 import shutil
 
 import pytest
@@ -129,3 +130,24 @@ def test_graph_pictures_are_readable_at_desktop_and_phone_widths(graded, tmp_pat
                 assert tab.evaluate(FIGURE_SCROLLS)  # a graph this size scrolls on a phone
         finally:
             browser.close()
+
+
+def _unused_nodes(code: str) -> list[str]:
+    """The tK of a graph's code that nothing after them uses (the root aside)."""
+    lines = [line for line in code.splitlines() if " = " in line]
+    names = [line.split(" = ")[0] for line in lines]
+    root = code.splitlines()[-1].split(".backward")[0]
+    used = {name for line in lines for name in re.findall(r"\bt\d+\b", line.split(" = ", 1)[1])}
+    return [n for n in names if n not in used and n != root]
+
+
+def test_a_random_failing_graph_is_shown_with_only_the_nodes_it_depends_on(graded):
+    """After hypothesis's shrink, nodes the failure does not depend on are cut: every node of
+    the graph shown for the random-graph check is used on the way to the root."""
+    shown = [c for r in graded for c in r.function("engine", "backward").failed
+             if c.name.startswith("backward_matches_torch[cpu")]
+    assert shown
+    for check in shown:
+        code = check.inputs["graph"]
+        assert _unused_nodes(code) == [], code
+        assert len([line for line in code.splitlines() if " = " in line]) <= 8, code
