@@ -123,6 +123,7 @@ FORGED = [
     ("watch_reset", "no_autograd", "engine_unseen"),  # backward(), then the watch cleared
     ("key_exclude", "no_autograd", "engine_unseen"),  # Python key excluded, the real engine
     ("spy_bypass", "no_autograd", "engine_unseen"),   # dispatch disabled, wrapper swapped out
+    ("dual_hidden", "no_autograd", "engine_unseen"),  # forward AD, Python key excluded
     ("import_trace", "no_autograd", "engine_outside_call"),  # make_fx at import
     ("import_thread", "no_autograd", "engine_outside_call"),  # make_fx in a thread, between calls
 ]

@@ -44,7 +44,7 @@ def _modules() -> list[types.ModuleType]:
     wanted = ["torch", "torch.autograd", "torch.autograd.graph", "torch.autograd.forward_ad",
               "torch.autograd.variable", "torch.autograd.function", "torch.optim",
               "torch.optim.optimizer", "torch.nn.functional", "torch.func", "torch.overrides",
-              "torch.utils._python_dispatch", "json", "json.encoder", "struct", "socket",
+              "torch.utils._python_dispatch", "torch._functorch.predispatch", "json", "json.encoder", "struct", "socket",
               "selectors", "builtins", "os", "traceback", "importlib.util", "_thread",
               "threading"]
     found = [importlib.import_module(n) for n in wanted]
@@ -92,7 +92,8 @@ class Snapshot:
         variable = torch.autograd.variable.Variable  # type: ignore[attr-defined]
         self._take("engine", variable.__dict__, "_execution_engine", variable._execution_engine,
                    variable)
-        self._take("torch._C.fork", vars(torch._C), "fork", torch._C.fork)  # counted (watch)
+        for name in ("fork", "_enter_dual_level"):  # counted by the watch's wrappers
+            self._take(f"torch._C.{name}", vars(torch._C), name, getattr(torch._C, name))
 
     def _take(self, key: str, space: Any, name: str, value: Any, owner: type | None = None) -> None:
         function = isinstance(value, types.FunctionType)

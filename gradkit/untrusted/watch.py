@@ -71,6 +71,7 @@ class AutogradWatch(_Watch):
         holder._execution_engine = _EngineSpy(holder._execution_engine, self)
         self.mode = EngineSpyMode(self)
         _threads_carry(self.mode)
+        _count_dual_levels()
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` with the dispatch-level spy (and the function-level modes of
@@ -93,6 +94,34 @@ class AutogradWatch(_Watch):
 
 
 FUNCTION_MODES: list[TorchFunctionMode] = []  # TorchFunctionModes pushed around every student call
+
+
+def dual_levels_entered() -> int:
+    """Forward-mode AD levels entered in this process since the watch was installed."""
+    return 0
+
+
+def _count_dual_levels() -> None:
+    """Forward-mode AD needs a dual level first (``make_dual`` refuses without one), and
+    every route (``forward_ad.dual_level``, ``torch.func.jvp``/``jacfwd``) enters one through
+    ``torch._C._enter_dual_level`` (which ``torch._functorch.predispatch`` binds as it is
+    imported): counted in both places, below any dispatch mode or key."""
+    import itertools
+
+    import torch._functorch.predispatch as predispatch  # forward_ad's way in, bound at import
+    global dual_levels_entered
+    enter, entered = torch._C._enter_dual_level, itertools.count()
+
+    def enter_dual_level(*args: Any, **kwargs: Any) -> Any:
+        next(entered)
+        return enter(*args, **kwargs)
+
+    def count() -> int:
+        return int(repr(entered)[6:-1])  # "count(n)": read without moving it on
+
+    torch._C._enter_dual_level = enter_dual_level
+    predispatch._enter_dual_level_impl = enter_dual_level
+    dual_levels_entered = count
 
 
 def threads_started() -> int:
@@ -363,14 +392,16 @@ class EngineLedger:
 
         self._probe = probe
         self._last = probe()
+        self._duals = dual_levels_entered()
         self.outside = 0  # runs seen at import, between calls, or where a thread may have run them
 
     def mark(self, expected: int = 0) -> int:
-        """Runs since the previous mark beyond ``expected`` (the harness's own); a probe that
-        cannot read the counter (its graph broken) counts as one unexplained run."""
-        now = self._probe()
+        """Runs since the previous mark beyond ``expected`` (the harness's own backward
+        passes), forward-mode AD levels entered included; a probe that cannot read the
+        counter (its graph broken) counts as one unexplained run."""
+        now, duals = self._probe(), dual_levels_entered()
         if now < 0:
             return 1
-        extra = now - self._last - 1 - expected
-        self._last = now
+        extra = now - self._last - 1 - expected + duals - self._duals
+        self._last, self._duals = now, duals
         return max(extra, 0)

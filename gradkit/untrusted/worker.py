@@ -252,8 +252,8 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
         return _flood_error()
     engine = watches["autograd_used"]
     if runs > engine.calls:
-        _note(audit, "engine_unseen", f"{runs - engine.calls} autograd engine run(s) that no "
-              "mode or wrapper saw (torch's own counter did)")
+        _note(audit, "engine_unseen", f"{runs - engine.calls} autograd engine run(s) or forward-AD "
+              "level(s) that no mode or wrapper saw (torch's own counters did)")
     facts: Facts = {
         "mutated": [i for i, (a, b) in enumerate(zip(args, before))
                     if b is not None and not _same_values(a, b)],
