@@ -203,3 +203,16 @@ def test_any_student_text_comes_out_inert_in_every_format(s, tmp_path_factory):
     batch.write_csv({s or "x": result}, path, ["manual_grad"])
     for row in csv.reader(open(path, encoding="utf-8", newline="")):
         assert all(not c.startswith(inert._FORMULA_START) for c in row), row
+
+
+def test_inert_functions_directly():
+    kit_file = str(KIT / "checks" / "gd_loop.py")
+    assert inert.text(f"see {kit_file}") == "see <kit>/checks/gd_loop.py"
+    assert inert.text("/tmp/gradkit-batch-x_1/alice/a.py: boom") == "<scratch>: boom"
+    assert inert.text("/tmp/gradkit-batch-x_1/alice", paths=True) == "/tmp/gradkit-batch-x_1/alice"
+    assert inert.text("a\x1b]8;;http://x\x07b\x1b]8;;\x1b\\c") == "abc"  # OSC-8 ended by ST too
+    assert inert.text("zero\u200bwidth\u2060joiner\u200d") == "zerowidthjoiner\u200d"
+    assert inert.line("one\ntwo\u2028three") == "one two three"
+    assert [inert.csv_cell(c) for c in ("=1", "+1", "-1", "@A", "\t1", "\r1", "1", "")] == [
+        "'=1", "'+1", "'-1", "'@A", " 1", "1", "1", ""]  # tab, CR: gone
+    assert inert.deep({"k\x1b[2J": ("v\x00", ["\u202ex"])}) == {"k": ("v", ["x"])}
