@@ -2,6 +2,7 @@
 under no_grad, as if it were the gradient."""
 BREAKS = "gradient_descent"
 MISCONCEPTION = "loss_as_gradient"
+ALSO = "closed_form_gradients"  # no autograd runs at all: the rule check says so too
 
 
 def gradient_descent(x, y, w0, b0, lr, steps):
