@@ -127,7 +127,7 @@ _WORK = [_names(), _files(), _modules()]
 
 
 def converges(a, lr):
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 2  # well inside the call time limit, on a loaded machine too
     while _WORK and time.monotonic() < deadline:
         try:
             next(_WORK[0])
@@ -152,8 +152,10 @@ def _probe_submission(folder: Path) -> Path:
 def _reached(results_text: str) -> str:
     """What the probe reported: anything it found, else its widest clean walk (each call of
     converges walks again; a call cut short by its time limit reports nothing)."""
-    found = re.findall(r"REACH-(?:CLEAN files=\d+|FOUND .{0,600})", results_text)
-    assert found, f"the probe did not report (was converges graded?): {results_text[:3000]}"
+    plain = results_text.replace("\\", "")  # Gradescope's Markdown escapes - and =
+    found = re.findall(r"REACH-(?:CLEAN files=\d+|FOUND .{0,600})", plain)
+    at = max(0, results_text.find("converges") - 200)
+    assert found, f"the probe did not report (was converges graded?): {results_text[at:at + 3000]}"
     bad = [f for f in found if f.startswith("REACH-FOUND")]
     return bad[0] if bad else max(found, key=lambda f: int(f.split("=")[1]))
 
