@@ -411,3 +411,31 @@ def linear_mse_grad(x, y, w, b):
     messages = [c["message"] for f in data["functions"] for c in f["checks"] if c.get("message")]
     assert any("time budget" in m for m in messages)
     assert data["score"] < 10
+
+
+_HOLD_A_UID = """
+import sys, time
+from gradkit.untrusted import privileges
+uid, fd = privileges.reserve_uid()
+print(uid, flush=True)
+sys.stdin.read()  # hold the lock until told to stop
+"""
+
+
+@pytest.mark.skipif(not ROOT, reason="sandbox uids are handed out only when grading as root")
+def test_graders_with_different_tmpdirs_never_share_a_uid(tmp_path):
+    # A second grader whose TMPDIR differs once took a uid the first still held, and
+    # killed the first's run as that uid's "leftovers" (a run that ended in ChannelClosed).
+    holders = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        holders.append(subprocess.Popen(
+            [sys.executable, "-c", _HOLD_A_UID], cwd=KIT_DIR, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": str(tmp_path / name)}))
+    try:
+        uids = [int(h.stdout.readline()) for h in holders]
+    finally:
+        for h in holders:
+            h.communicate("", timeout=30)
+    assert uids[0] != uids[1]

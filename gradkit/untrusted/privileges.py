@@ -42,11 +42,18 @@ def uid_range() -> tuple[int, int]:
     return first, last
 
 
+def uid_locks_folder() -> str:
+    """Where every grader on this machine keeps its uid locks. Not under ``$TMPDIR``: two
+    graders with different ``TMPDIR`` values would each hand out the same uid, and the
+    second would kill the first's run as "leftovers" of that uid."""
+    return "/run/gradkit-uids" if os.access("/run", os.W_OK) else "/tmp/gradkit-uids"
+
+
 def reserve_uid() -> tuple[int, int]:
     """A uid no other run holds, and the fd whose lock holds it. Whatever a previous run
     of that uid left (processes, files in the shared temporary folders) is removed first."""
     first, last = uid_range()
-    locks = os.path.join(tempfile.gettempdir(), "gradkit-uids")
+    locks = uid_locks_folder()
     try:
         os.mkdir(locks, 0o700)
     except FileExistsError:
