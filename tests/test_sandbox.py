@@ -196,3 +196,31 @@ def test_the_vjp_probe_differentiates_the_returned_tensor(submit):
 def test_backward_calls_are_counted(submit):
     sub = submit("def f(x):\n    for _ in range(3):\n        (x * x).sum().backward()\n")
     assert sub.call("m", "f", [X], leaves=[0]).facts["backward_calls"] == 3
+
+
+_THREADED_GRADER = """
+import sys, tempfile, textwrap, threading, time
+threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # a Dask worker's, say
+from gradkit.untrusted.sandbox import Submission, zygote
+factory = zygote()  # forked while that thread runs: the count survives, the thread does not
+import torch
+folder, scratch = sys.argv[1], tempfile.mkdtemp(prefix="gradkit-test-")
+sub = Submission(folder, factory, scratch, timeout=10.0)
+x = torch.tensor([1.0, 2.0])
+sub.call("m", "by_backward", [x])
+print(sub.call("m", "plain", [x]).facts["autograd_used"])
+sub.close()
+"""
+
+
+def test_a_grader_with_threads_does_not_taint_later_calls(tmp_path):
+    # Python's thread count is inherited by a fork, the threads are not: a worker forked
+    # from a grader with threads once took every engine run as "a thread of the
+    # submission's" and charged it to every later call (plain code flagged as autograd).
+    import subprocess
+    import sys
+    from gradkit.runner import KIT_DIR
+    (tmp_path / "m.py").write_text(textwrap.dedent(WATCHED))
+    out = subprocess.run([sys.executable, "-c", _THREADED_GRADER, str(tmp_path)], cwd=KIT_DIR,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1:] == ["False"], out.stderr[-2000:]

@@ -372,6 +372,11 @@ class EngineLedger:
     """
 
     def __init__(self) -> None:
+        # Python's thread count survives a fork while the threads do not: a worker forked
+        # from a process that had threads (a Dask worker, a notebook kernel, pytest-xdist)
+        # starts with that count, none of those threads here. Only threads above it count.
+        import _thread
+        self.inherited_threads = _thread._count()
         engine = torch._C._ImperativeEngine()  # not the spied one: a probe is no student call
         leaf = torch.zeros((), requires_grad=True)
         node = leaf.view(())

@@ -234,7 +234,7 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
             value = watches["autograd_used"].run(fn, *args)  # with the dispatch-level spy
         finally:
             runs = ledger.mark()
-            if runs and _threads_ran():  # then a thread may have run them for another call
+            if runs and _threads_ran(ledger):  # then a thread may have run them for another call
                 _outside(ledger, audit, "autograd ran while a thread of the submission was running")
     except NotImplementedError as exc:
         return _error("not_implemented", detail=str(exc) or f"{fn.__name__} is not implemented yet")
@@ -275,10 +275,11 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
     return {"ok": True, "value": value, "facts": facts}
 
 
-def _threads_ran() -> bool:
+def _threads_ran(ledger: EngineLedger) -> bool:
     """Whether a thread other than the harness's has run in this worker: engine runs seen
     during a call then have no sure owner (torch's counter is one for the process)."""
-    return watch_module.threads_started() > 0 or _thread._count() > 0
+    return (watch_module.threads_started() > 0
+            or _thread._count() > ledger.inherited_threads)
 
 
 def _recipe_backwards(request: CallRequest) -> int:
