@@ -207,8 +207,8 @@ def test_the_kit_itself_would_be_caught(tmp_path):
 
 # -- the verdicts -------------------------------------------------------------------------
 
-def _grade_in_bundle(kit: Path, submission: Path, topic: str) -> dict:
-    out = submission.parent / f"{submission.name}-bundle.json"
+def _grade_in_bundle(kit: Path, submission: Path, topic: str, out_dir: Path) -> dict:
+    out = out_dir / f"{submission.name}-bundle.json"  # never beside the submission: the kit's own
     done = subprocess.run([sys.executable, "-m", "gradkit", "grade", str(submission), "--json",
                            str(out), "--topics", topic], cwd=kit,
                           env={**os.environ, "GRADKIT_LANG": "en", "PYTHONPATH": str(kit)},
@@ -228,9 +228,9 @@ def test_a_bundle_grading_never_passes_what_the_full_kit_fails(student_kit):
         shutil.copy(KIT / "solutions" / "graph_leaves.py", submission / "graph_leaves.py")
         with open(submission / "graph_leaves.py", "a", encoding="utf-8") as fh:
             fh.write("\n" + (MUTANTS / "graph_leaves" / "names_depth_first.py").read_text())
-        in_bundle = _grade_in_bundle(student_kit, submission, "graph_leaves")
+        in_bundle = _grade_in_bundle(student_kit, submission, "graph_leaves", folder)
         full = _grade_full(submission, ["graph_leaves"])
-        solutions = _grade_in_bundle(student_kit, KIT / "solutions", "graph_leaves")
+        solutions = _grade_in_bundle(student_kit, KIT / "solutions", "graph_leaves", folder)
         env = {**os.environ, "GRADKIT_LANG": "en", "PYTHONPATH": str(student_kit)}
         checked = subprocess.run([sys.executable, "-m", "gradkit", "check", "graph_leaves",
                                   "--target", str(KIT / "solutions")], cwd=folder, env=env,

@@ -2,6 +2,7 @@
 ends shifted by -eps in every element."""
 BREAKS = "numerical_grad"
 MISCONCEPTION = "input_mutated"
+ALSO = "perturbation_not_restored"
 
 
 def numerical_grad(f, x, eps):

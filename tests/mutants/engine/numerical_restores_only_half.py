@@ -2,6 +2,7 @@
 step: every element ends eps below where it started."""
 BREAKS = "numerical_grad"
 MISCONCEPTION = "input_mutated"
+ALSO = "perturbation_not_restored"
 import itertools
 
 
