@@ -111,7 +111,8 @@ def test_a_class_graded_through_a_real_dask_scheduler(tmp_path, cluster):
     command = [sys.executable, "-m", "gradkit", "grade-batch", str(subs), "--csv",
                str(out / "grades.csv"), "--topics", "manual_grad", "retain_graph",
                "--scheduler", cluster, "--tls-ca", str(certs / "ca.pem"),
-               "--tls-cert", str(certs / "client.pem"), "--tls-key", str(certs / "client.key")]
+               "--tls-cert", str(certs / "client.pem"), "--tls-key", str(certs / "client.key"),
+               "--class-html", str(out / "class.html")]
     first = subprocess.run(command, capture_output=True, text=True, env=cli_env(), cwd=KIT,
                            timeout=600)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -129,6 +130,12 @@ def test_a_class_graded_through_a_real_dask_scheduler(tmp_path, cluster):
     with distributed.Client(cluster, timeout="10s", security=_security(certs)) as client:
         graders = client.run(_graders_here)
     assert sum(graders.values()) >= 1, graders  # the gradings ran on the Dask workers
+    # The class view reads what the cluster sent back, as for a local batch.
+    page = (out / "class.html").read_text(encoding="utf-8")
+    assert 'data-pair="alice|carol" data-similarity="1.000"' in page  # two copies of one submission
+    assert {p.stem for p in (out / "results").glob("*.html")} == {"alice", "bob", "carol"}
+    canvas = list(csv.reader(open(out / "grades.canvas.csv", encoding="utf-8")))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     again = subprocess.run(command, capture_output=True, text=True, env=cli_env(), cwd=KIT,
                            timeout=300)
     assert "0 graded, 4 kept from an earlier run, 1 could not be graded" in again.stdout
