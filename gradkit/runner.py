@@ -61,6 +61,8 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     """
     if lang:
         i18n.set_language(lang)
+    if not CHECKS_DIR.is_dir():  # a non-editable install copies the engine, never checks/
+        raise GradingError(i18n.text("run.no_checks_folder"))
     topics = resolve_topics(topics)
     if not os.path.isdir(folder):
         raise GradingError(i18n.text("run.not_a_folder", folder=folder))

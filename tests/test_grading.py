@@ -106,3 +106,12 @@ def test_a_syntax_error_names_file_and_line(graded):
     assert result.score == 0
     for fn in result.functions:
         assert "manual_grad.py has a syntax error on line 6" in fn.failed[0].message
+
+
+def test_a_copied_install_without_checks_says_how_to_install(monkeypatch, tmp_path):
+    # `pip install FOLDER` copies the engine but never checks/ (it is not a package, so no
+    # sandbox can import it): grading must say to install editable, not "pytest exit code 4".
+    from gradkit import runner
+    monkeypatch.setattr(runner, "CHECKS_DIR", tmp_path / "site-packages" / "checks")
+    with pytest.raises(runner.GradingError, match="pip install -e"):
+        runner.grade(str(tmp_path), ["manual_grad"], lang="en")
