@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from . import catalog, i18n, review
-from .untrusted import isolation, privileges
+from .untrusted import channel, isolation, privileges
 from .results import FunctionResult, GradeResult
 from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
                                 Submission, zygote)
@@ -71,11 +71,7 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     started = time.monotonic()
     factory = zygote()  # before anything below can touch CUDA
     with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
-        try:
-            run = Run(folder, scratch, factory=factory)
-        except (isolation.IsolationError, privileges.SandboxError, OSError) as exc:
-            # str() of a timeout or a closed channel is empty: its name says which it was
-            raise GradingError(str(exc) or repr(exc)) from None
+        run = _start_run(folder, scratch, factory)
         submission = Submission(folder, factory, scratch, timeout=timeout, run=run,
                                 function_budget=function_budget, run_budget=budget)
         try:
@@ -91,6 +87,25 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     result.environment["isolation"] = {"level": run.level, "limits": limits}
     result.execution_time_s = time.monotonic() - started
     return result
+
+
+START_TRIES = 3
+
+
+def _start_run(folder: str, scratch: str, factory: Any) -> Run:
+    """The run's sandbox. A supervisor that goes away before saying it is ready (seen now
+    and then on a busy machine, before any student code exists) is started again: no
+    submission code has run, so a second try changes no verdict."""
+    for attempt in range(START_TRIES):
+        try:
+            return Run(folder, scratch, factory=factory)
+        except channel.ChannelClosed as exc:
+            if attempt == START_TRIES - 1:
+                raise GradingError(str(exc) or repr(exc)) from None
+        except (isolation.IsolationError, privileges.SandboxError, OSError) as exc:
+            # str() of a timeout or a closed channel is empty: its name says which it was
+            raise GradingError(str(exc) or repr(exc)) from None
+    raise AssertionError("unreachable")
 
 
 def _run_pytest(submission: Submission, topics: list[str], scratch: str, pictures: bool,

@@ -115,3 +115,25 @@ def test_a_copied_install_without_checks_says_how_to_install(monkeypatch, tmp_pa
     monkeypatch.setattr(runner, "CHECKS_DIR", tmp_path / "site-packages" / "checks")
     with pytest.raises(runner.GradingError, match="pip install -e"):
         runner.grade(str(tmp_path), ["manual_grad"], lang="en")
+
+
+def test_a_sandbox_that_closes_before_it_is_ready_is_started_again(monkeypatch):
+    # No student code has run before the sandbox says it is ready, so trying again
+    # changes no verdict; a supervisor that never comes up still ends in a GradingError.
+    from gradkit import runner
+    from gradkit.untrusted import channel
+    tries = []
+
+    def flaky(folder, scratch, factory):
+        tries.append(folder)
+        if len(tries) < runner.START_TRIES:
+            raise channel.ChannelClosed()
+        return "run"
+
+    monkeypatch.setattr(runner, "Run", flaky)
+    assert runner._start_run("sub", "scratch", None) == "run" and len(tries) == runner.START_TRIES
+    tries.clear()
+    monkeypatch.setattr(runner, "START_TRIES", 2)
+    monkeypatch.setattr(runner, "Run", lambda *a, **k: (_ for _ in ()).throw(channel.ChannelClosed()))
+    with pytest.raises(runner.GradingError, match="ChannelClosed"):
+        runner._start_run("sub", "scratch", None)
