@@ -139,6 +139,7 @@ def main() -> None:  # pragma: no cover - runs as its own process
                                   timeout=float(job.get("timeout", 10.0)),
                                   protect=[os.path.dirname(os.path.abspath(job["out"]))],
                                   fail_fast=bool(job.get("fail_fast")),
+                                  functions=job.get("functions") or None,  # gradkit.notebook
                                   pictures=bool(job.get("pictures")))  # gradkit.notebook
             formats.write(result, "json", job["out"], reveal_hidden=True)
             outcome = "graded"

@@ -145,16 +145,18 @@ def _check(args: argparse.Namespace) -> int:
     if not args.watch:
         return _check_once(args)[0]
     # Warm: this process keeps torch, the checks and its zygote; a save to <topic>.py
-    # grades that topic again and merges it into the last report.
+    # grades again the functions it changed (rerun.plan) and merges them into the last report.
     state: dict[str, Any] = {"code": EXIT_OK, "result": None, "saved": None}
 
-    def once(topics: list[str] | None) -> None:
-        code, result = _check_once(args, topics, state["result"])
+    def once(planned: rerun.Plan | None) -> bool:
+        code, result = _check_once(args, planned, state["result"])
         state["code"] = code
         state["result"] = result or state["result"]
-        if topics and state["saved"] is not None:
-            print(i18n.text("watch.regraded", topics=", ".join(topics),
+        what = rerun.describe(planned) if planned else ""
+        if what and result is not None and state["saved"] is not None:
+            print(i18n.text("watch.regraded", topics=what,
                             seconds=f"{time.monotonic() - state['saved']:.2f}"), flush=True)
+        return result is not None
 
     def announce(files: list[str]) -> None:
         # From the save itself (the newest file's modification time), not from noticing it.
@@ -170,29 +172,39 @@ def _check(args: argparse.Namespace) -> int:
     except Exception as exc:  # an unknown topic: said once, as without --watch
         print(f"gradkit: {exc}", file=sys.stderr)
         return EXIT_GRADING_ERROR
-    rerun.watch(args.target, once, announce, rounds=args.watch_rounds, topics=watched)
+    rerun.watch(args.target, once, announce, rounds=args.watch_rounds, topics=watched,
+                last=lambda: state["result"])
     return state["code"]
 
 
-def _check_once(args: argparse.Namespace, topics: list[str] | None = None,
+def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] | None = None,
                 previous: GradeResult | None = None) -> tuple[int, GradeResult | None]:
-    """Grade (``topics``: only those, merged into ``previous``), report; (exit code, result)."""
+    """Grade (``planned``: only what it names, merged into ``previous``), report; (exit
+    code, result)."""
     from . import progress, render, rerun
     from .reporters import html_report, terminal
     from .runner import GradingError, grade
 
-    try:
-        result = grade(args.target, topics or args.topics, timeout=args.timeout, pictures=True)
-    except GradingError as exc:
-        print(f"gradkit: {exc}", file=sys.stderr)
-        return EXIT_GRADING_ERROR, None
-    if topics:
-        result = rerun.merge(previous, result, topics)
+    regraded = rerun.regraded_functions(planned) if planned else []
+    if planned and not regraded and previous is not None:
+        print(i18n.text("watch.nothing_changed"))  # only comments or spacing changed
+        result = previous
+    else:
+        try:
+            whole = not planned or all(fns is None for fns in planned.values())
+            result = grade(args.target, list(planned) if planned else args.topics,
+                           timeout=args.timeout, pictures=True,
+                           functions=None if whole else [f"{t}.{n}" for t, n in regraded])
+        except GradingError as exc:
+            print(f"gradkit: {exc}", file=sys.stderr)
+            return EXIT_GRADING_ERROR, None
+    if planned:
+        result = rerun.merge(previous, result, regraded)
     progress.save_scores(result, args.target)
     shown = result.public(i18n.text("hidden.failed"))
     page = html_report.write(shown, args.html) if args.html else None
-    if topics:  # --watch after a save: only what changed, then one line for the rest
-        rerun.report(shown, topics, target=args.target, html=page)
+    if planned:  # --watch after a save: only what changed, then one line for the rest
+        rerun.report(shown, list(planned), target=args.target, html=page)
     else:
         terminal.render(shown, target=args.target, html=page)
     if not render.dot_available():

@@ -219,15 +219,13 @@ def _grade(topics: list[str], function: str | None, lang: str,
             write_modules(ns, topics, folder)
         except cell_source.SourceNotFound as exc:
             return Report(lang, message=i18n.text("notebook.no_source", lang, function=str(exc)))
-        result, why = _run_grader(folder, topics, lang, timeout, Path(work))
+        result, why = _run_grader(folder, topics, lang, timeout, Path(work),
+                                  [function] if function is not None else None)
     if result is None:
         return Report(lang, message=i18n.text("notebook.grading_failed", lang, detail=why))
     # The scratch folder means nothing to the student: the report names the notebook.
     result = dataclasses.replace(result.public(i18n.text("hidden.failed", lang)),
                                  submission=i18n.text("notebook.this", lang))
-    if function is not None:
-        result = dataclasses.replace(result, functions=[f for f in result.functions
-                                                        if f.function == function])
     return Report(lang, result=result, complete=_complete(result))
 
 
@@ -264,10 +262,13 @@ def grader() -> Any:
         return _grader
 
 
-def _run_grader(folder: Path, topics: list[str], lang: str, timeout: float,
-                work: Path) -> tuple[GradeResult | None, str]:
+def _run_grader(folder: Path, topics: list[str], lang: str, timeout: float, work: Path,
+                functions: list[str] | None = None) -> tuple[GradeResult | None, str]:
+    """``functions``: grade only these (runner.grade's selection: one function's checks
+    run, not its topic's)."""
     out, log = work / "results.json", work / "grading.log"
-    options = {"lang": lang, "topics": topics, "timeout": timeout, "pictures": True}
+    options = {"lang": lang, "topics": topics, "timeout": timeout, "pictures": True,
+               "functions": functions}
     outcome = grader().grade(str(folder), str(out), str(log), options)
     if outcome == "graded":
         import json

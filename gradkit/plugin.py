@@ -47,9 +47,12 @@ class Pictures:
 class GradingPlugin:
     name = "gradkit-grading"
 
-    def __init__(self, submission: Submission, pictures: Pictures | None = None) -> None:
+    def __init__(self, submission: Submission, pictures: Pictures | None = None,
+                 selected: Iterable[tuple[str, str]] | None = None) -> None:
         self.submission = submission
         self.pictures = pictures
+        # (topic, function) pairs to grade; None: every collected check
+        self.selected = None if selected is None else set(selected)
         self.results: dict[tuple[str, str], list[CheckResult]] = {}
         self.collection_errors: list[str] = []
         self._printed_before: tuple[int, str] = (0, "")
@@ -85,6 +88,20 @@ class GradingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grades(topic, function): the function a check grades")
+
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        """A selection grades only its functions: every other check is deselected before
+        it runs (never run and then dropped: a hang elsewhere must cost nothing)."""
+        if self.selected is None:
+            return
+        kept: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            (kept if graded_function(item) in self.selected else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -211,6 +228,17 @@ class GradingPlugin:
         case = getattr(example.failure, "case", None)
         if case is not None:
             self._cases[id(result)] = case
+
+
+def graded_function(item: pytest.Item) -> tuple[str, str] | None:
+    """The (topic, function) an item grades (its ``grades`` marker) or draws (a picture
+    test's ``topic_function`` parameter); None for anything else."""
+    marker = item.get_closest_marker("grades")
+    if marker is not None:
+        return (str(marker.args[0]), str(marker.args[1]))
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    pair = params.get("topic_function")
+    return (str(pair[0]), str(pair[1])) if isinstance(pair, (tuple, list)) and len(pair) == 2 else None
 
 
 OUTPUT_WINDOW = 4000  # characters of the worker's output looked at

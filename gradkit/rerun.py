@@ -2,19 +2,24 @@
 
 The grader stays up between gradings: torch, the checks and the fork server
 (the zygote, made once per process by the runner) are all kept, and each grading
-sets up only its own isolation. A save to ``<topic>.py`` re-grades that topic
-alone and merges it into the last full report; a save to any other .py file
-(a helper module the topics may import) re-grades every watched topic.
+sets up only its own isolation. A save to ``<topic>.py`` re-grades, of that topic,
+only the functions whose code changed (gradkit.function_changes: the whole topic when
+its module-level code or anything it cannot follow changed) and merges them into the
+last full report; a save to any other .py file (a helper module the topics may import)
+re-grades every watched topic.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from typing import Callable, Mapping
 
-from . import catalog
+from . import catalog, function_changes
 from .results import GradeResult
+
+# What to grade again: topic -> its functions to grade (None: the whole topic).
+Plan = dict[str, "list[str] | None"]
 
 POLL_S = 0.1
 
@@ -48,12 +53,63 @@ def topics_for(files: list[str], watched: list[str]) -> list[str]:
     return list(watched)
 
 
-def merge(previous: GradeResult | None, fresh: GradeResult, topics: list[str]) -> GradeResult:
-    """``previous`` with the functions of ``topics`` replaced by ``fresh``'s, in catalog order."""
+def read_sources(folder: str, topics: list[str]) -> dict[str, str | None]:
+    """Each topic module's source as saved now (None: missing or unreadable)."""
+    sources: dict[str, str | None] = {}
+    for topic in topics:
+        try:
+            with open(os.path.join(folder, f"{topic}.py"), encoding="utf-8") as fh:
+                sources[topic] = fh.read()
+        except (OSError, UnicodeDecodeError):
+            sources[topic] = None
+    return sources
+
+
+def plan(topics: list[str], before: Mapping[str, str | None], after: Mapping[str, str | None],
+         last: GradeResult | None) -> Plan:
+    """For each of ``topics`` (whose files changed): the functions to grade again, or None
+    for the whole topic. Conservative: the whole topic whenever the change cannot be read
+    function by function, a source is missing, or the last result lacks the topic. Also
+    graded again: a function the last result failed whose code moved to other lines (its
+    message would name the old ones)."""
+    planned: Plan = {}
+    for topic in topics:
+        names = [f.name for f in catalog.topic(topic).functions]
+        old, new = before.get(topic), after.get(topic)
+        shown = {f.function: f for f in (last.functions if last else []) if f.topic == topic}
+        changed = None if old is None or new is None or set(shown) != set(names) else \
+            function_changes.affected(old, new, names)
+        if changed is None:
+            planned[topic] = None
+            continue
+        assert old is not None and new is not None  # (changed is None otherwise)
+        moved = {f for f in function_changes.moved(old, new, names) if shown[f].failed}
+        planned[topic] = [n for n in names if n in changed or n in moved]
+    return planned
+
+
+def regraded_functions(planned: Plan) -> list[tuple[str, str]]:
+    """The (topic, function) pairs a plan grades, in catalog order."""
+    return [(t, f.name) for t, fns in planned.items() for f in catalog.topic(t).functions
+            if fns is None or f.name in fns]
+
+
+def describe(planned: Plan) -> str:
+    """What a plan grades again, for the student: a topic's name when it is graded whole,
+    else ``topic.function`` for each."""
+    parts = [topic if fns is None else ", ".join(f"{topic}.{n}" for n in fns)
+             for topic, fns in planned.items() if fns is None or fns]
+    return ", ".join(parts)
+
+
+def merge(previous: GradeResult | None, fresh: GradeResult,
+          regraded: list[tuple[str, str]]) -> GradeResult:
+    """``previous`` with the ``regraded`` functions replaced by ``fresh``'s, in catalog
+    order: whole again (``fresh`` alone may be a partial grading)."""
     if previous is None:
         return fresh
-    regraded = set(topics)
-    kept = [f for f in previous.functions if f.topic not in regraded]
+    replaced = set(regraded)
+    kept = [f for f in previous.functions if (f.topic, f.function) not in replaced]
     order = {(f.topic, f.name): i for i, f in enumerate(catalog.all_functions())}
     functions = sorted(kept + list(fresh.functions),
                        key=lambda f: order.get((f.topic, f.function), 0))
@@ -61,20 +117,24 @@ def merge(previous: GradeResult | None, fresh: GradeResult, topics: list[str]) -
     environment = {**previous.environment, **fresh.environment,
                    "topics": [t for t in catalog.TOPIC_NAMES
                               if t in {f.topic for f in functions}]}
+    environment.pop("partial", None)  # the functions left out are the previous grading's
     return GradeResult(submission=fresh.submission, functions=functions, notes=notes,
                        environment=environment, execution_time_s=fresh.execution_time_s,
                        language=fresh.language)
 
 
-def watch(folder: str, grade_once: Callable[[list[str] | None], object],
+def watch(folder: str, grade_once: Callable[[Plan | None], bool | None],
           announce: Callable[[list[str]], object], rounds: int | None = None,
-          topics: list[str] | None = None) -> None:
-    """Call ``grade_once(None)`` now, then ``grade_once(topics_changed)`` after every change
-    under ``folder``, until Ctrl-C (or ``rounds`` gradings, for tests); ``announce(files)``
-    says why. ``topics``: the topics watched (default: all)."""
+          topics: list[str] | None = None,
+          last: Callable[[], GradeResult | None] = lambda: None) -> None:
+    """Call ``grade_once(None)`` now, then ``grade_once(plan)`` after every change under
+    ``folder`` (what to grade again: see ``plan``; False back: it could not grade), until
+    Ctrl-C (or ``rounds`` gradings, for tests); ``announce(files)`` says why. ``topics``: the topics watched (default:
+    all); ``last``: the last full result (which functions failed, which were graded)."""
     watched = list(topics or catalog.TOPIC_NAMES)
     done = 0
     stamps = snapshot(folder)
+    sources = read_sources(folder, watched)
     grade_once(None)
     done += 1
     try:
@@ -87,8 +147,14 @@ def watch(folder: str, grade_once: Callable[[list[str] | None], object],
                 affected = topics_for(files, watched)
                 if not affected:
                     continue
+                saved = read_sources(folder, watched)
+                helper_changed = any(os.path.splitext(os.path.basename(f))[0]
+                                     not in catalog.TOPIC_NAMES for f in files)
+                planned: Plan = {t: None for t in affected} if helper_changed else \
+                    plan(affected, sources, saved, last())
                 announce(files)
-                grade_once(affected)
+                if grade_once(planned) is not False:  # a failed grading: compare with older
+                    sources = saved
                 done += 1
     except KeyboardInterrupt:
         pass

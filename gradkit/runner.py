@@ -44,7 +44,7 @@ def resolve_topics(topics: Iterable[str] | None) -> list[str]:
 def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEFAULT_TIMEOUT_S,
           *, lang: str | None = None, pictures: bool = False, protect: Iterable[str] = (),
           budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S,
-          fail_fast: bool = False) -> GradeResult:
+          fail_fast: bool = False, functions: Iterable[str] | None = None) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
     when grading itself cannot run; anything the submission does is a result.
 
@@ -57,6 +57,9 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     or ``GRADKIT_BUDGET``); ``function_budget``: the same for each function.
     ``fail_fast``: stop at the first failing check (mutation testing asks only "all
     marks or not"; the rest of the result is then incomplete).
+    ``functions``: grade only these functions of ``topics`` (names, or ``topic.name``
+    where a name alone is ambiguous); the checks of every other function are deselected
+    before they run, and the result holds these functions only and says it is partial.
     Can be called many times in one process: the zygote is made once and reused.
     """
     if lang:
@@ -64,6 +67,7 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     if not CHECKS_DIR.is_dir():  # a non-editable install copies the engine, never checks/
         raise GradingError(i18n.text("run.no_checks_folder"))
     topics = resolve_topics(topics)
+    selected = resolve_functions(topics, functions)
     if not os.path.isdir(folder):
         raise GradingError(i18n.text("run.not_a_folder", folder=folder))
     if budget is None:
@@ -75,18 +79,34 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
         submission = Submission(folder, factory, scratch, timeout=timeout, run=run,
                                 function_budget=function_budget, run_budget=budget)
         try:
-            raw, drawn = _run_pytest(submission, topics, scratch, pictures, fail_fast)
+            raw, drawn = _run_pytest(submission, topics, scratch, pictures, fail_fast, selected)
         finally:
             submission.close()
             run.close()  # every process of the run is gone before any result exists
         limits = {**run.limits(), "call_timeout_s": timeout, "function_budget_s": function_budget,
                   "run_budget_s": budget}
-    result = _assemble(folder, topics, raw, drawn, partial=fail_fast)
+    result = _assemble(folder, topics, raw, drawn, partial=fail_fast, selected=selected)
     result.flags = list(submission.flags)  # for instructors only (see gradkit.review)
     result.review = review.scan(folder)
     result.environment["isolation"] = {"level": run.level, "limits": limits}
     result.execution_time_s = time.monotonic() - started
     return result
+
+
+def resolve_functions(topics: list[str], functions: Iterable[str] | None
+                      ) -> list[tuple[str, str]] | None:
+    """The (topic, function) pairs a selection names, in catalog order; None: all of
+    ``topics``. A name may be ``topic.name``; a bare name must belong to one of ``topics``."""
+    if functions is None:
+        return None
+    wanted = list(functions)
+    known = [(fn.topic, fn.name) for t in topics for fn in catalog.topic(t).functions]
+    chosen = {(t, n) for t, n in known if n in wanted or f"{t}.{n}" in wanted}
+    unknown = [w for w in wanted if not any(w in (n, f"{t}.{n}") for t, n in known)]
+    if unknown or not wanted:
+        raise GradingError(i18n.text("run.unknown_function", functions=", ".join(unknown) or "-",
+                                     known=", ".join(n for _, n in known)))
+    return [pair for pair in known if pair in chosen]
 
 
 START_TRIES = 3
@@ -109,13 +129,14 @@ def _start_run(folder: str, scratch: str, factory: Any) -> Run:
 
 
 def _run_pytest(submission: Submission, topics: list[str], scratch: str, pictures: bool,
-                fail_fast: bool = False) -> tuple[dict[Any, Any], dict[Any, Any]]:
+                fail_fast: bool = False, selected: list[tuple[str, str]] | None = None
+                ) -> tuple[dict[Any, Any], dict[Any, Any]]:
     import pytest
 
     from .plugin import GradingPlugin, Pictures
 
     _freeze_what_is_imported()
-    plugin = GradingPlugin(submission, Pictures(topics) if pictures else None)
+    plugin = GradingPlugin(submission, Pictures(topics) if pictures else None, selected)
     # checks/ is loaded by path from the kit's folder, never installed (pyproject.toml):
     # the checks import each other as ``checks.*``. The zygote was forked before this, so no
     # worker has the folder on its path.
@@ -176,12 +197,17 @@ class _quiet:
 
 
 def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict,
-              partial: bool = False) -> GradeResult:
+              partial: bool = False, selected: list[tuple[str, str]] | None = None) -> GradeResult:
     """``partial``: a fail-fast run, where the functions after the first failure have no
-    checks run (left out of the result) rather than no checks at all (the kit's bug)."""
+    checks run (left out of the result) rather than no checks at all (the kit's bug).
+    ``selected``: only these functions were graded; the others are left out. Either way
+    the result says it is partial (``environment["partial"]`` and a note), so its score
+    never reads as the whole topics' score out of fewer points."""
     functions = []
     for name in topics:
         for fn in catalog.topic(name).functions:
+            if selected is not None and (fn.topic, fn.name) not in selected:
+                continue
             checks = raw.get((fn.topic, fn.name))
             if not checks and partial:
                 continue
@@ -190,15 +216,23 @@ def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict,
             functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks,
                                             pictures=drawn.get((fn.topic, fn.name))))
     notes = sorted({c.message for f in functions for c in f.checks if c.skipped})
+    environment: dict[str, Any] = {
+        "torch": torch.__version__.split("+")[0],
+        "cuda": torch.cuda.is_available(),
+        "topics": topics,
+    }
+    if selected is not None:
+        graded = [f"{t}.{n}" for t, n in selected]
+        environment["partial"] = {"functions": graded}
+        notes.append(i18n.text("run.partial_functions", functions=", ".join(graded)))
+    elif partial:
+        environment["partial"] = {"fail_fast": True}
+        notes.append(i18n.text("run.partial_fail_fast"))
     return GradeResult(
         submission=os.path.abspath(folder),
         functions=functions,
         notes=notes,
         language=i18n.language(),
-        environment={
-            "torch": torch.__version__.split("+")[0],
-            "cuda": torch.cuda.is_available(),
-            "topics": topics,
-        },
+        environment=environment,
     )
 

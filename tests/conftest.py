@@ -15,7 +15,7 @@ from filelock import FileLock
 
 from gradkit.untrusted import sandbox
 from tests.kit import (EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, build_mixed,
-                       grade_many)
+                       grade_many, whole_topic_sample)
 
 # Tests that grade in this very process need the fork server made before any torch work
 # (a fork after torch has started its thread pools gives workers that hang): made now.
@@ -26,7 +26,8 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
 def _graded_jobs(work):
     jobs = [
-        {"name": "solutions", "folder": str(SOLUTIONS)},
+        # record_calls: which function each check calls (tests/test_mutants.py)
+        {"name": "solutions", "folder": str(SOLUTIONS), "record_calls": True},
         {"name": "solutions-again", "folder": str(SOLUTIONS)},
         {"name": "exercises", "folder": str(EXERCISES)},
         {"name": "hostile", "folder": str(build_hostile(work / "hostile")), "timeout": 2.0},
@@ -38,19 +39,38 @@ def _graded_jobs(work):
              {"name": "mixed-zh", "folder": mixed, "pictures": True, "lang": "zh"}]
     jobs += [{"name": f"independent/{name}", "folder": str(SUBMISSIONS / name)}
              for name in ("loops", "functional", "orders", "numpy_minded", "oop")]
-    for mutant in all_mutants():
+    mutants = all_mutants()
+    for mutant in mutants:
+        # Only the functions the mutant can change: the checks of the others would pass as
+        # on solutions/, which tests/test_mutants.py shows without grading them again.
         jobs.append({"name": f"mutant/{mutant.name}", "topics": [mutant.topic],
+                     "functions": mutant.graded_functions(),
                      "folder": str(mutant.build(work / "mutants" / mutant.name))})
+    for mutant in whole_topic_sample(mutants):
+        jobs.append({"name": f"mutant-whole/{mutant.name}", "topics": [mutant.topic],
+                     "folder": str(work / "mutants" / mutant.name)})
     again = next(j for j in jobs if j["name"] == "mutant/gd_loop/sgd_drops_last_batch")
     jobs.append(dict(again, name="mutant-again"))  # reproducibility of a failing grade
     return jobs
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory):
+def _shared(tmp_path_factory):
     # xdist's workers have temporary folders of their own, side by side in one for the run.
     shared = tmp_path_factory.getbasetemp()
-    shared = shared.parent if XDIST_WORKER else shared
+    return shared.parent if XDIST_WORKER else shared
+
+
+@pytest.fixture(scope="session")
+def solution_calls(graded, tmp_path_factory):
+    """[check node id, module, function] for every call a check made into the worker while
+    solutions/ was graded (tests/grade_jobs.py records them)."""
+    path = _shared(tmp_path_factory) / "graded" / "result-solutions.json.calls.json"
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    shared = _shared(tmp_path_factory)
     work = shared / "graded"
     with FileLock(str(shared / "graded.lock")):
         planned = work / "planned.json"

@@ -1,22 +1,47 @@
 """Grade a list of submissions in one process (torch imported once).
 
 Usage: python tests/grade_jobs.py JOBS.json [CLAIMS], where JOBS.json is a list of
-{"folder", "topics", "out", "timeout", "function_budget", "lang", "pictures"}; each result is written to "out"
+{"folder", "topics", "functions", "out", "timeout", "function_budget", "lang", "pictures",
+"record_calls"}; each result is written to "out"
 (whole: a reader never sees half a file). With CLAIMS (a folder), several such
 processes share one list: each job is taken by the first process that claims it there (a
 file made with O_EXCL, holding the claimer's pid), so the processes finish together however
-uneven the jobs are. A job whose grading raises leaves "out".error with the traceback (the
+uneven the jobs are. With "record_calls", every call a check makes into the student's
+worker is also written to "out".calls.json as [check node id, module, function] (before the
+result, so it is there when the result is). A job whose grading raises leaves "out".error with the traceback (the
 process goes on with the next job and exits 1).
 """
 
+import contextlib
 import json
 import os
 import sys
 import traceback
+from typing import Any, Iterator
 
 from gradkit.reporters import json_report
 from gradkit.runner import grade
+from gradkit.untrusted import sandbox
 from gradkit.untrusted.sandbox import FUNCTION_BUDGET_S
+
+
+@contextlib.contextmanager
+def recording_calls(calls: list[list[str]]) -> Iterator[None]:
+    """Record which check asks the worker for which (module, function): a spy on the one
+    door every check's call goes through (``Submission.call``). pytest names the running
+    check in PYTEST_CURRENT_TEST ("path::name[params] (call)")."""
+    original = sandbox.Submission.call
+
+    def call(self: Any, module: str, function: str, *args: Any, **kwargs: Any) -> Any:
+        current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        calls.append([current, module, function])
+        return original(self, module, function, *args, **kwargs)
+
+    sandbox.Submission.call = call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        sandbox.Submission.call = original  # type: ignore[method-assign]
 
 
 def claimed(claims: str | None, out: str) -> bool:
@@ -40,9 +65,15 @@ def main(jobs_file: str, claims: str | None) -> int:
         if not claimed(claims, job["out"]):
             continue
         try:
-            result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0),
-                           lang=job.get("lang", "en"), pictures=job.get("pictures", False),
-                           function_budget=job.get("function_budget", FUNCTION_BUDGET_S))
+            calls: list[list[str]] = []
+            with recording_calls(calls) if job.get("record_calls") else contextlib.nullcontext():
+                result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0),
+                               lang=job.get("lang", "en"), pictures=job.get("pictures", False),
+                               function_budget=job.get("function_budget", FUNCTION_BUDGET_S),
+                               functions=job.get("functions"))
+            if job.get("record_calls"):
+                with open(job["out"] + ".calls.json", "w", encoding="utf-8") as fh:
+                    json.dump(calls, fh)
             json_report.write(result, job["out"])  # whole, by a rename
         except Exception:  # said in a file the waiting tests read, and the next job graded
             failed += 1

@@ -82,6 +82,17 @@ class Mutant:
     def build(self, folder: Path) -> Path:
         return overlay(folder, {self.topic: self.source})
 
+    def graded_functions(self) -> list[str] | None:
+        """The functions of its topic this mutant's source can change (the one it breaks,
+        and any other that reaches a definition it replaces), as `check --watch` reads a
+        save; None: its topic's whole (gradkit.function_changes could not tell)."""
+        from gradkit import catalog
+        from gradkit.function_changes import affected
+
+        before = (SOLUTIONS / f"{self.topic}.py").read_text(encoding="utf-8")
+        after = overlaid_source(before, self.source)
+        return affected(before, after, [f.name for f in catalog.topic(self.topic).functions])
+
 
 def cli_env(lang: str = "en", **extra) -> dict:
     """The environment for running `python -m gradkit` from the tests: this kit, in
@@ -98,9 +109,15 @@ def overlay(folder: Path, overrides: dict[str, str], replace=()) -> Path:
         shutil.copy(src, folder / src.name)
     for topic, source in overrides.items():
         module = folder / f"{topic}.py"
-        base = "" if topic in replace else module.read_text(encoding="utf-8") + "\n\n# --- override ---\n"
-        module.write_text(base + source, encoding="utf-8")
+        base = module.read_text(encoding="utf-8")
+        module.write_text(source if topic in replace else overlaid_source(base, source),
+                          encoding="utf-8")
     return folder
+
+
+def overlaid_source(base: str, override: str) -> str:
+    """A module with ``override`` appended (its definitions win)."""
+    return base + "\n\n# --- override ---\n" + override
 
 
 def build_hostile(folder: Path) -> Path:
@@ -131,6 +148,15 @@ def build_mixed(folder: Path) -> Path:
 
 def all_mutants() -> list[Mutant]:
     return [Mutant(p) for p in sorted(MUTANTS.glob("*/*.py"))]
+
+
+def whole_topic_sample(mutants: list[Mutant]) -> list[Mutant]:
+    """One mutant per topic (its first by name), graded on its whole topic as well: the
+    sample that shows, by grading, that a mutant costs nothing outside what it changes."""
+    first: dict[str, Mutant] = {}
+    for mutant in mutants:
+        first.setdefault(mutant.topic, mutant)
+    return list(first.values())
 
 
 def grade_many(jobs: list[dict], workdir: Path, processes: int = 2) -> dict[str, GradeResult]:

@@ -129,6 +129,9 @@ def test_colab_style_grading_gives_full_marks_and_the_warm_grader_is_reused():
     one = notebook.check(TOPIC, "second_derivative", namespace=namespace, lang="en")
     assert notebook.grader().proc is process and process.poll() is None  # warm: same process
     assert [f.function for f in one.result.functions] == ["second_derivative"]
+    # only its checks ran (runner.grade's selection), and the result says it is partial
+    assert one.result.environment["partial"] == {"functions": [f"{TOPIC}.second_derivative"]}
+    assert "partial grading" in repr(one)
 
 
 def test_withheld_checks_never_read_all_passed(monkeypatch, tmp_path):
