@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
+from checks import plain_arrays as plain
 from gradkit.testing import describe
 from gradkit.answers import answer, kit_only
 
@@ -70,15 +71,14 @@ def apply(op: str, args, k=None):
     raise ValueError(op)
 
 
-def in_domain(op: str, args, k=None) -> bool:
-    """The op may be applied to these (float64, CPU) values, with a margin."""
+def in_domain(op: str, args: list[plain.Array], k=None) -> bool:
+    """The op may be applied to these float64 values (plain arrays: drawing asks no torch),
+    with a margin."""
     a = args[0]
     if op in ("add", "sub", "mul", "div"):
-        try:
-            torch.broadcast_shapes(a.shape, args[1].shape)
-        except RuntimeError:
+        if plain.broadcast_shapes(a.shape, args[1].shape) is None:
             return False
-        if op == "div" and not bool((args[1].abs() >= 0.6).all()):
+        if op == "div" and not all(abs(v) >= 0.6 for v in args[1].flat):
             return False
     if op == "matmul":
         b = args[1]
@@ -86,16 +86,16 @@ def in_domain(op: str, args, k=None) -> bool:
             return False
     if op == "transpose" and a.dim() != 2:
         return False
-    if op == "log" and not bool((a >= 0.15).all()):
+    if op == "log" and not all(v >= 0.15 for v in a.flat):
         return False
-    if op == "exp" and not bool((a.abs() <= 4.5).all()):
+    if op == "exp" and not all(abs(v) <= 4.5 for v in a.flat):
         return False
-    if op == "pow" and k < 0 and not bool((a.abs() >= 0.6).all()):
+    if op == "pow" and k < 0 and not all(abs(v) >= 0.6 for v in a.flat):
         return False
     if op in ("sum", "mean", "neg", "tanh", "sigmoid", "relu", "detach") and a.dim() > 2:
         return False
-    out = apply(op, args, k)
-    return out.dim() <= 2 and bool((out.abs() <= LIMIT).all())
+    out = plain.apply(op, args, k)
+    return out.dim() <= 2 and all(abs(v) <= LIMIT for v in out.flat)
 
 
 @st.composite
@@ -104,7 +104,7 @@ def leaf(draw, shape, requires_grad=None):
     for s in shape:
         numel *= s
     flat = draw(st.lists(leaf_values, min_size=numel, max_size=numel))
-    value = torch.tensor(flat, dtype=torch.float64).reshape(shape).tolist()
+    value = plain.nest([float(v) for v in flat], tuple(shape))
     rg = (draw(st.booleans()) or draw(st.booleans())) if requires_grad is None else requires_grad
     return {"op": "leaf", "value": value, "requires_grad": bool(rg)}
 
@@ -119,7 +119,7 @@ def graphs(draw, max_nodes=MAX_NODES):
     for _ in range(draw(st.integers(2, 4))):
         node = draw(leaf(draw(st.sampled_from(shapes)), True if not nodes else None))
         nodes.append(node)
-        values.append(torch.tensor(node["value"], dtype=torch.float64))
+        values.append(plain.Array.of(node["value"]))
     for _ in range(draw(st.integers(1, max_nodes - len(nodes)))):
         for _attempt in range(8):
             op = draw(st.sampled_from(OPS))
@@ -134,7 +134,7 @@ def graphs(draw, max_nodes=MAX_NODES):
                 if kk is not None:
                     node["k"] = kk
                 nodes.append(node)
-                values.append(apply(op, args, kk))
+                values.append(plain.apply(op, args, kk))
                 break
     flags = requires_grad(nodes)
     root = max(i for i, f in enumerate(flags) if f)
@@ -143,8 +143,7 @@ def graphs(draw, max_nodes=MAX_NODES):
         grad_root = None
     else:
         numel = values[root].numel()
-        grad_root = torch.tensor(draw(st.lists(_upstream, min_size=numel, max_size=numel)),
-                                 dtype=torch.float64).reshape(shape).tolist()
+        grad_root = plain.nest(draw(st.lists(_upstream, min_size=numel, max_size=numel)), shape)
     return {"nodes": nodes, "root": root, "grad_root": grad_root}
 
 
@@ -184,7 +183,7 @@ def op_shapes(draw, op: str, least: int = 1) -> tuple:
 
 def safe_leaf(shape) -> dict:
     """A leaf every op accepts (1.0 everywhere is in every domain), if drawing keeps missing."""
-    return {"op": "leaf", "value": torch.full(shape, 1.0, dtype=torch.float64).tolist(),
+    return {"op": "leaf", "value": plain.nest([1.0] * plain.numel(shape), tuple(shape)),
             "requires_grad": True}
 
 
@@ -202,7 +201,7 @@ def op_graph(draw, op: str, constants: bool = False, upstream: bool = False,
         rg = True if i == 0 or not constants else draw(st.booleans())
         for _ in range(20):
             leaves.append(draw(leaf(shape, rg)))
-            args = [torch.tensor(x["value"], dtype=torch.float64) for x in leaves]
+            args = [plain.Array.of(x["value"]) for x in leaves]
             if i < len(shapes) - 1 or in_domain(op, args, kk):
                 break
             leaves.pop()
@@ -212,10 +211,10 @@ def op_graph(draw, op: str, constants: bool = False, upstream: bool = False,
     if kk is not None:
         node["k"] = kk
     spec = {"nodes": leaves + [node], "root": len(leaves), "grad_root": None}
-    out = build(spec, torch.float64, "cpu")[-1]
+    out = plain.apply(op, [plain.Array.of(x["value"]) for x in leaves], kk)
     if out.dim() > 0 or upstream or draw(st.booleans()):
         g = draw(st.lists(_upstream, min_size=out.numel(), max_size=out.numel()))
-        spec["grad_root"] = torch.tensor(g, dtype=torch.float64).reshape(out.shape).tolist()
+        spec["grad_root"] = plain.nest(g, out.shape)
     return spec
 
 
@@ -548,6 +547,13 @@ WRONG_RULES = {
                                 _elementwise("tanh", lambda a, g, y, k: g * y * y)],
     "sigmoid_derivative_from_input": [_elementwise(
         "sigmoid", lambda a, g, y, k: g * a * (1 - a))],
+    # The derivative taken at the wrong point: the input x where the formula uses the output
+    # y (tanh′ = 1 − y²), or the output y passed through the function again as if it were x.
+    "tanh_derivative_from_input": [_elementwise("tanh", lambda a, g, y, k: g * (1 - a * a))],
+    "derivative_of_output": [
+        _elementwise("tanh", lambda a, g, y, k: g * (1 - torch.tanh(y) ** 2)),
+        _elementwise("sigmoid", lambda a, g, y, k: g * torch.sigmoid(y) * (1 - torch.sigmoid(y))),
+        _elementwise("exp", lambda a, g, y, k: g * torch.exp(y))],
     "pow_off_by_one": _pow_variants(),
 }
 

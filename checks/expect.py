@@ -121,11 +121,17 @@ class Case:
         raise failure
 
     _answering = False  # inside expect_tensor(s): the answer compared is the one recorded
+    # What the variants are given instead of the call's arguments, where the answer compared
+    # is not the call's value (a gradient reaching x: checks/variants.py, Upstream).
+    judged_args: list | None = None
 
-    def _answer(self, got, scale: float | None) -> None:
-        """Record this example's answer for the wrong variants of the reference to judge."""
+    def _answer(self, got, scale: float | None = None) -> None:
+        """Record this example's answer for the wrong variants of the reference to judge
+        (on a graph: the nodes bound in place, the graph built anew for each variant)."""
         self._answering = True
-        EVIDENCE.answered(self.key, judge(self.topic, self.function, self.args, got, scale))
+        args = (self.judged_args if self.judged_args is not None
+                else (lambda: self.bound(self.build())) if self.graph else self.args)
+        EVIDENCE.answered(self.key, judge(self.topic, self.function, args, got, scale))
 
     # -- judging answers -------------------------------------------------
 
@@ -168,10 +174,12 @@ class Case:
         """A list of plain values (names, bools), equal item by item."""
         if isinstance(got, tuple):
             got = list(got)
+        self._answer(got)
         if not isinstance(got, list) or not all(type(g) is item for g in got):
             odd = got if not isinstance(got, list) else next(g for g in got if type(g) is not item)
             self.fail(text("expect.list_type", item=item.__name__, kind=kind_of(odd)), expected, got)
         if got == expected:
+            self._answering = False
             return
         first = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e),
                      min(len(got), len(expected)))
@@ -183,12 +191,14 @@ class Case:
         self.fail(message, expected, got, misconception)
 
     def expect_bool(self, got, expected: bool):
+        self._answer(got)
         if isinstance(got, torch.Tensor) and got.dim() == 0 and got.dtype == torch.bool:
             self.fail(text("expect.bool_tensor"), expected, got)
         if type(got) is not bool:
             self.fail(text("expect.bool_type", kind=kind_of(got)), expected, got)
         if got != expected:
             self.fail(text("expect.bool_value", got=got, expected=expected), expected, got)
+        self._answering = False
 
 
 def run_or_try_next(case: Case, next_case, judge_answer, **run) -> object:

@@ -51,7 +51,7 @@ class Family:
 _FAMILIES: dict[tuple[str, str], list[Family]] = {}
 
 
-def variant(topic: str, function: str, mid: str):
+def variant(topic: str, function: str, mid: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """Register ``answer(*args)`` as the wrong variant ``mid`` of ``topic.function``."""
     def register(answer: Callable[..., object]) -> Callable[..., object]:
         _FAMILIES.setdefault((topic, function), []).append(Family(known_misconception(mid), answer))
@@ -63,10 +63,13 @@ def families(topic: str, function: str) -> list[Family]:
     return _FAMILIES.get((topic, function), [])
 
 
-def judge(topic: str, function: str, args: list, got: object, scale: float | None = None):
+def judge(topic: str, function: str, args: list | Callable[[], list], got: object,
+          scale: float | None = None) -> Callable[[], dict[str, bool]] | None:
     """A deferred test of which families reproduce ``got`` for ``args``: a callable giving
     {id: reproduced?} in the order the families were registered (None: no families here).
-    Deferred because most checks pass, and then nothing needs computing."""
+    Deferred because most checks pass, and then nothing needs computing. ``args`` may be a
+    callable giving fresh arguments for each family (a graph's nodes, built anew: a variant
+    that runs backward on them must not leave .grad for the next)."""
     found = families(topic, function)
     if not found:
         return None
@@ -75,7 +78,7 @@ def judge(topic: str, function: str, args: list, got: object, scale: float | Non
         verdict: dict[str, bool] = {}
         for family in found:
             try:
-                want = family.answer(*args)
+                want = family.answer(*(args() if callable(args) else args))
             except Exception:  # a variant that cannot run on this input explains nothing here
                 verdict[family.id] = False
                 continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from checks import engine_graphs as eg
 from checks.families import GradIsNone, OneOf, Raised, variant
 from gradkit.answers import kit_only
 
@@ -285,3 +286,184 @@ def _batches_one_fewer_epoch(X, y, w0, b0, lr, epochs, batch_size):
 @kit_only
 def _batches_summed(X, y, w0, b0, lr, epochs, batch_size):
     return _batches(X, y, w0, b0, lr, epochs, batch_size, summed=True)
+
+
+# -- a guard for variants registered in a loop: the bundle replaces each @kit_only function
+# by a stub that returns [], and a variant built on a stub must not be registered.
+
+@kit_only
+def _in_kit() -> bool:
+    return True
+
+
+IN_KIT = _in_kit() is True
+
+
+# -- graph_leaves -----------------------------------------------------------------------------
+
+ACCUMULATE = "torch::autograd::AccumulateGrad"
+
+
+@dataclass(frozen=True)
+class Walk:
+    """How grad_fn_names walks next_functions: breadth-first from a queue (``bfs``),
+    depth-first from a stack (``dfs``) or recursion listing a node after its parents
+    (``post``); the parents in next_functions' order or reversed; a node marked seen when
+    visited or when queued; each node listed once, every time it is reached (``every``:
+    nothing remembered) or listed again but not expanded (``listed``); the leaves'
+    AccumulateGrad nodes kept or left out."""
+    order: str = "bfs"
+    parents: str = "forward"
+    mark: str = "visit"
+    repeats: str = "once"
+    leaves: bool = True
+
+
+WALK_CAP = 500  # a walk that remembers nothing can repeat nodes without end: its first 500
+
+
+@kit_only
+def walk_names(w: Walk, t: torch.Tensor) -> list[str]:
+    if t.grad_fn is None:
+        return []
+
+    def parents(node) -> list:
+        found = [p for p, _ in node.next_functions if p is not None]
+        return found[::-1] if w.parents == "reversed" else found
+
+    names: list[str] = []
+    if w.order == "post":
+        done: set = set()
+
+        def visit(node) -> None:
+            done.add(node)
+            for p in parents(node):
+                if p not in done:
+                    visit(p)
+            names.append(node.name())
+        visit(t.grad_fn)
+    else:
+        seen, todo = {t.grad_fn}, [t.grad_fn]
+        expanded: set = set()
+        while todo and len(names) < WALK_CAP:
+            node = todo.pop() if w.order == "dfs" else todo.pop(0)
+            if w.mark == "visit" and w.repeats != "every" and node in expanded:
+                if w.repeats == "listed":
+                    names.append(node.name())
+                continue
+            expanded.add(node)
+            names.append(node.name())
+            fresh = [p for p in parents(node)
+                     if w.mark != "push" or w.repeats == "every" or p not in seen]
+            seen.update(fresh)
+            todo.extend(fresh[::-1] if w.order == "dfs" else fresh)  # the first parent next
+    return [n for n in names if w.leaves or n != ACCUMULATE]
+
+
+RIGHT_WALK = Walk()
+WALKS = [
+    ("depth_first_order", {"order": "dfs"}),
+    ("depth_first_order", {"order": "dfs", "parents": "reversed"}),
+    ("depth_first_order", {"order": "dfs", "mark": "push"}),
+    ("depth_first_order", {"order": "dfs", "parents": "reversed", "mark": "push"}),
+    ("depth_first_order", {"order": "post"}),
+    ("depth_first_order", {"order": "post", "parents": "reversed"}),
+    ("next_functions_reversed", {"parents": "reversed"}),
+    ("shared_node_repeated", {"repeats": "every"}),
+    ("shared_node_repeated", {"repeats": "listed"}),
+    ("leaves_left_out", {"leaves": False}),
+]
+
+if IN_KIT:
+    for _mid, _turned in WALKS:
+        variant("graph_leaves", "grad_fn_names", _mid)(
+            lambda t, walk=replace(RIGHT_WALK, **_turned): walk_names(walk, t))
+
+
+@variant("graph_leaves", "is_leaf", "leaf_needs_requires_grad")
+@kit_only
+def _leaf_only_if_tracked(t):
+    """Only a tensor that requires grad counts as a leaf."""
+    return t.requires_grad and t.grad_fn is None
+
+
+@variant("graph_leaves", "is_leaf", "leaf_means_no_grad")
+@kit_only
+def _leaf_if_untracked(t):
+    return not t.requires_grad
+
+
+@variant("graph_leaves", "is_leaf", "view_not_leaf")
+@kit_only
+def _views_never_leaves(t):
+    return t.grad_fn is None and t._base is None
+
+
+@kit_only
+def _reached(out: torch.Tensor) -> tuple[list, set]:
+    """The leaves whose AccumulateGrad out's graph reaches, and every node reached."""
+    leaves, seen, todo = [], set(), [out.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):
+            leaves.append(node.variable)
+        todo.extend(p for p, _ in node.next_functions)
+    return leaves, seen
+
+
+@variant("graph_leaves", "leaves_receiving_grad", "unused_leaf_gets_grad")
+@kit_only
+def _every_tracked_leaf(out, candidates):
+    return [c.requires_grad and c.grad_fn is None for c in candidates]
+
+
+@variant("graph_leaves", "leaves_receiving_grad", "non_leaf_gets_grad")
+@kit_only
+def _every_tracked_tensor(out, candidates):
+    return [c.requires_grad for c in candidates]
+
+
+@variant("graph_leaves", "leaves_receiving_grad", "non_leaf_gets_grad")
+@kit_only
+def _every_reached_tensor(out, candidates):
+    """A candidate whose own grad_fn the walk reaches counts too (inner nodes included)."""
+    leaves, seen = _reached(out)
+    return [(c.grad_fn is not None and c.grad_fn in seen) or any(c is leaf for leaf in leaves)
+            for c in candidates]
+
+
+# -- engine: vjp with one op's local rule written wrong (checks/engine_graphs.py, WRONG_RULES) --
+
+@kit_only
+def vjp_with_rule(rule, node: dict, inputs: list, g: torch.Tensor) -> list:
+    """The vjp a student gives whose rule for one op is ``rule`` (right for the others)."""
+    if node["op"] == "detach":
+        return [None]
+    wrong = rule(node["op"], node.get("k"), list(inputs), g, node["value"])
+    return wrong if wrong is not None else eg.op_vjp(node["op"], node.get("k"), list(inputs), g)
+
+
+if IN_KIT:
+    for _mid, _rules in eg.WRONG_RULES.items():
+        for _rule in _rules:
+            variant("engine", "vjp", _mid)(
+                lambda node, inputs, g, rule=_rule: vjp_with_rule(rule, node, inputs, g))
+
+
+# -- detach: straight_through_round with the detach on another term -------------------------
+
+@dataclass(frozen=True)
+class Upstream:
+    """The upstream gradient v of a check that compares the gradient reaching x (a VJP)
+    rather than the value: a variant then answers with that gradient."""
+    v: torch.Tensor
+
+
+@variant("detach", "straight_through_round", "straight_through_input_detached")
+@kit_only
+def _straight_through_x_detached(x, upstream=None):
+    """x.detach() + (round(x) − x): the value is round(x), the gradient −v."""
+    return torch.round(x) if upstream is None else -upstream.v
