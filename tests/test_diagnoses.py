@@ -391,3 +391,80 @@ def test_a_crash_on_the_smallest_example_shows_the_next_failing_value(graded):
     shown = next(c for c in fn.failed if c.misconception)
     assert shown.misconception == "last_micro_batch_dropped" and shown.got is not None
     assert shown.error_kind is None and "NoneType" in shown.message  # says a smaller input raised
+
+
+# -- families for graph_leaves, engine and detach: each one change from the reference -----------
+
+def _graphs_for_walks():
+    """Small graphs where the walks differ: two branches, a shared node, a constant."""
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([3.0, 4.0], requires_grad=True)
+    c = torch.tensor([1.0, 1.0])
+    a = x * w
+    yield ((a + torch.tanh(x)) * c + a.exp()).sum()
+    yield (x * x).sum()
+    yield torch.sigmoid(w) * c + x
+    yield x.detach() * 2
+
+
+def test_the_right_walk_is_the_reference_and_every_wrong_walk_differs():
+    from dataclasses import replace
+    from checks import variants
+    from checks.graph_leaves import reference_names
+    graphs = list(_graphs_for_walks())
+    for t in graphs:
+        assert variants.walk_names(variants.RIGHT_WALK, t) == reference_names(t)
+    for mid, turned in variants.WALKS:
+        walk = replace(variants.RIGHT_WALK, **turned)
+        assert any(variants.walk_names(walk, t) != reference_names(t) for t in graphs), (mid, turned)
+    assert variants.walk_names(variants.RIGHT_WALK, graphs[-1]) == []  # no grad_fn: no names
+
+
+def test_each_vjp_family_changes_one_rule_and_no_other():
+    """A vjp variant answers as the reference for every op its rule says nothing about, and
+    the rules about the point where a derivative is taken differ from it on their op."""
+    from checks import engine_graphs as eg
+    from checks import variants
+    x = torch.tensor([[0.5, -1.0], [0.0, 0.25]], dtype=torch.float64)
+    g = torch.tensor([[0.7, -1.3], [1.1, 0.4]], dtype=torch.float64)
+    cases = {op: [x] for op in ("tanh", "sigmoid", "exp", "relu", "neg")}
+    cases |= {"mul": [x, x[0]], "sub": [x, x[:, :1]], "matmul": [x, x.t()]}
+    changed: dict[str, set] = {}
+    for mid, rules in eg.WRONG_RULES.items():
+        for rule in rules:
+            for op, inputs in cases.items():
+                out = eg.apply(op, inputs)
+                node = {"op": op, "inputs": list(range(len(inputs))), "value": out}
+                want = eg.op_vjp(op, None, inputs, g)
+                got = variants.vjp_with_rule(rule, node, inputs, g)
+                if rule(op, None, inputs, g, out) is None:
+                    assert all(torch.equal(a, b) for a, b in zip(got, want)), (mid, op)
+                elif any(not torch.allclose(a, b) for a, b in zip(got, want)):
+                    changed.setdefault(mid, set()).add(op)
+    assert changed["tanh_derivative_from_input"] == {"tanh"}
+    assert changed["derivative_of_output"] == {"tanh", "sigmoid", "exp"}
+    assert changed["relu_grad_at_zero"] == {"relu"}
+
+
+def test_straight_through_family_answers_value_or_gradient():
+    from checks.families import families, reproduces
+    from checks.variants import Upstream
+    (family,) = families("detach", "straight_through_round")
+    x, v = torch.tensor([0.4, 1.5, -2.6]), torch.tensor([0.5, -1.0, 2.0])
+    assert reproduces(torch.round(x), family.answer(x))
+    assert reproduces(-v, family.answer(x, Upstream(v)))
+    assert not reproduces(v, family.answer(x, Upstream(v)))  # the right gradient is not it
+
+
+def test_the_new_families_stay_out_of_the_student_bundle():
+    """Each wrong walk and wrong rule is one edit from an answer: marked kit-only, and the
+    loops that register them read a kit-only guard the bundle's stub makes false."""
+    from gradkit import bundle
+    from tests.kit import KIT
+    source = (KIT / "checks" / "variants.py").read_text(encoding="utf-8")
+    marked = bundle.marked(source)
+    for name in ("_in_kit", "walk_names", "vjp_with_rule", "_leaf_only_if_tracked",
+                 "_every_reached_tensor", "_straight_through_x_detached"):
+        assert marked.get(name) == ("kit_only", None), name
+    carried = bundle.student_source("checks/variants.py", source)
+    assert "return True" not in carried.split("def _in_kit", 1)[1].split("\ndef ", 1)[0]
