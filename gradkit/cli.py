@@ -153,7 +153,9 @@ def _check(args: argparse.Namespace) -> int:
         state["code"] = code
         state["result"] = result or state["result"]
         what = rerun.describe(planned) if planned else ""
-        if what and result is not None and state["saved"] is not None:
+        if planned and not what:  # only comments or spacing changed
+            print(i18n.text("watch.nothing_changed"), flush=True)
+        elif what and result is not None and state["saved"] is not None:
             print(i18n.text("watch.regraded", topics=what,
                             seconds=f"{time.monotonic() - state['saved']:.2f}"), flush=True)
         return result is not None
@@ -187,8 +189,7 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
 
     regraded = rerun.regraded_functions(planned) if planned else []
     if planned and not regraded and previous is not None:
-        print(i18n.text("watch.nothing_changed"))  # only comments or spacing changed
-        result = previous
+        result = previous  # nothing to grade again (the watch says so)
     else:
         try:
             whole = not planned or all(fns is None for fns in planned.values())
@@ -198,7 +199,7 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
         except GradingError as exc:
             print(f"gradkit: {exc}", file=sys.stderr)
             return EXIT_GRADING_ERROR, None
-    if planned:
+    if planned and result is not previous:
         result = rerun.merge(previous, result, regraded)
     progress.save_scores(result, args.target)
     shown = result.public(i18n.text("hidden.failed"))

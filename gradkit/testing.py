@@ -40,17 +40,20 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
 import importlib
 import inspect
 import os
 import shutil
+import stat
 import tempfile
+import time
 from typing import Any, Callable
 
 import hypothesis
 import pytest
 import torch
-from hypothesis.internal.reflection import function_digest
+from hypothesis.internal.reflection import _clean_source, get_signature
 
 from gradkit import catalog, describe
 from gradkit.catalog import function
@@ -91,10 +94,30 @@ def _quarter(examples: int) -> int:
 
 
 # hypothesis derives a derandomized check's seed, and its example-database key, from a
-# digest of the check's source (inspect.getsource, ast and tokenize: milliseconds), twice
-# per call of every parametrization. Computed once here instead, with hypothesis's own
-# function, so the examples are the very ones hypothesis would draw (tests/test_testing_api.py).
+# digest of the check's source (inspect.getsource, ast and tokenize: milliseconds), its
+# signature and the parametrization's node id, twice per call of every parametrization. The
+# source and signature part is hashed once per check here, the node id added per call: the
+# very digest hypothesis's ``function_digest`` computes, so the examples are the ones
+# hypothesis would draw (tests/test_testing_api.py).
+_SOURCE_HASHES: dict[tuple[Any, ...], Any] = {}
 _DIGESTS: dict[tuple[Any, ...], bytes] = {}
+
+
+def _source_hash(check: Callable[..., Any], key: tuple[Any, ...]) -> Any:
+    """sha384 of the check's cleaned source and signature, as ``function_digest`` starts."""
+    hasher = _SOURCE_HASHES.get(key)
+    if hasher is None:
+        hasher = hashlib.sha384()
+        try:
+            hasher.update(_clean_source(inspect.getsource(check)))
+        except (OSError, TypeError):
+            hasher.update(check.__name__.encode())
+        try:
+            hasher.update(repr(get_signature(check)).encode())
+        except Exception:  # noqa: BLE001 - as function_digest: an unreadable signature adds nothing
+            pass
+        _SOURCE_HASHES[key] = hasher
+    return hasher
 
 
 def _derandomized_digest(check: Callable[..., Any]) -> bytes:
@@ -103,12 +126,16 @@ def _derandomized_digest(check: Callable[..., Any]) -> bytes:
         stamp: int | None = os.stat(code.co_filename).st_mtime_ns  # an edited check: digested again
     except OSError:
         stamp = None
+    source_key = (code.co_filename, stamp, code.co_firstlineno, check.__qualname__)
     # hypothesis's pytest plugin tells parametrizations apart by this attribute (the node id).
-    key = (code.co_filename, stamp, code.co_firstlineno, check.__qualname__,
-           getattr(check, "_hypothesis_internal_add_digest", None))
+    extra = getattr(check, "_hypothesis_internal_add_digest", None)
+    key = (*source_key, extra)
     digest = _DIGESTS.get(key)
     if digest is None:
-        digest = _DIGESTS[key] = function_digest(check)
+        hasher = _source_hash(check, source_key).copy()
+        if extra is not None:
+            hasher.update(extra)
+        digest = _DIGESTS[key] = hasher.digest()
     return digest
 
 
@@ -120,6 +147,25 @@ def _seed_as_hypothesis_would(test: Any, check: Callable[..., Any]) -> None:
     digest = _derandomized_digest(check)
     test._hypothesis_internal_use_seed = int.from_bytes(digest, "big")
     test._hypothesis_internal_database_key = digest
+
+
+def draw_no_local_constants() -> None:
+    """Keep hypothesis from mixing constants found in the grader's own modules into draws.
+
+    Hypothesis parses the source of every "local" module loaded (here: gradkit's and the
+    checks') and, now and then, draws one of their constants instead of a random value. So
+    the examples a check draws depended on which modules the process had loaded (one topic
+    or all of them, a warm `--watch` or notebook grader, a batch worker), not only on the
+    check; and parsing them cost a second per grading process. Hypothesis's own constants
+    (edge values such as 0.5, 1e-5) are still drawn."""
+    from hypothesis.internal.conjecture import providers
+
+    none = providers.Constants()
+    providers._get_local_constants = lambda: none
+    providers.CONSTANTS_CACHE.cache.clear()  # any pool already built from them
+
+
+draw_no_local_constants()
 
 
 def given(*, fewer: bool = False, **strategies: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -194,7 +240,9 @@ def keep_hypothesis_files_out_of_the_folder() -> str:
         return chosen
     from hypothesis import configuration
 
-    folder = tempfile.mkdtemp(prefix="gradkit-hypothesis-")
+    remove_stale_hypothesis_folders()
+    # the pid in the name: a later process can tell this folder's owner has ended
+    folder = tempfile.mkdtemp(prefix=f"{HYPOTHESIS_PREFIX}{os.getpid()}-")
     configuration.set_hypothesis_home_dir(folder)
     owner = os.getpid()
 
@@ -204,6 +252,53 @@ def keep_hypothesis_files_out_of_the_folder() -> str:
 
     atexit.register(remove)
     return folder
+
+
+HYPOTHESIS_PREFIX = "gradkit-hypothesis-"
+UNNAMED_STALE_AFTER_S = 24 * 3600
+
+
+def remove_stale_hypothesis_folders(parent: str | None = None) -> list[str]:
+    """Remove the hypothesis folders of processes that ended without removing their own
+    (killed, or ended by ``os._exit`` as pytest-xdist's workers can be: no atexit runs):
+    ``gradkit-hypothesis-<pid>-*`` whose pid no longer runs, and those of the older form
+    without a pid that nothing touched for a day. This user's folders only; a pid of another
+    pid namespace that shares the temporary folder counts as running. Returns those removed."""
+    parent = parent or tempfile.gettempdir()
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        if not name.startswith(HYPOTHESIS_PREFIX):
+            continue
+        path = os.path.join(parent, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        pid, dash, _ = name[len(HYPOTHESIS_PREFIX):].partition("-")
+        if dash and pid.isdigit():
+            stale = not _running(int(pid))
+        else:
+            stale = time.time() - info.st_mtime > UNNAMED_STALE_AFTER_S
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True
 
 
 HYPOTHESIS_FILES = keep_hypothesis_files_out_of_the_folder()
