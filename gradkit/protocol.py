@@ -105,7 +105,7 @@ class Facts(TypedDict):
     arg_grads: dict[str, GradFacts]
     vjp: NotRequired[VjpFacts]
     drawing: NotRequired[Drawing]
-    inputs_after: list[Any]     # each argument after the call (tensor or None), for integrity.screen
+    inputs_digest: list[str | None]  # each tensor argument after the call, wire.digest, for integrity.screen
     audit: NotRequired[list[dict[str, Any]]]  # integrity.AuditLog events while it ran (added by serve)
     tampered: NotRequired[list[str]]  # what of the harness the call replaced (added by serve)
 

@@ -313,3 +313,160 @@ def test_reading_the_workers_own_memory_is_flagged(tmp_path):
         sub.close()
         shutil.rmtree(scratch, ignore_errors=True)
     assert any(f["event"] == "open" and f["detail"] == "/proc/self/mem" for f in sub.flags), sub.flags
+
+
+# The integrity sweep's shortcuts (integrity.Snapshot): values compared by identity in one
+# C-level pass, ``__code__`` read only once the audit hook saw one set. Each test tries to
+# slip a change past one of them.
+
+def _outcomes(tmp_path, source: str, calls: list[str], pause: float = 0.0) -> list:
+    """Call ``m.<name>()`` for each name; each outcome: the value, or the error's kind."""
+    (tmp_path / "m.py").write_text(source)
+    scratch = tempfile.mkdtemp()
+    sub = Submission(str(tmp_path), None, scratch)
+    out = []
+    try:
+        for name in calls:
+            try:
+                out.append(sub.call("m", name, []).value)
+            except Exception as exc:
+                out.append(getattr(exc, "kind", repr(exc)))
+            time.sleep(pause)
+    finally:
+        sub.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+FAKE_RELU = ("import types\nimport torch.nn.functional as F\n"
+             "def _fake(input, inplace=False):\n    return input\n")
+
+
+@pytest.mark.parametrize("how", ["F.relu.__code__ = _fake.__code__",
+                                 "object.__setattr__(F.relu, '__code__', _fake.__code__)",
+                                 "types.FunctionType.__code__.__set__(F.relu, _fake.__code__)"])
+def test_a_code_swap_in_a_call_is_seen_whichever_way_it_is_set(tmp_path, how):
+    source = FAKE_RELU + f"def swap():\n    {how}\n    return 1\ndef honest():\n    return 2\n"
+    assert _outcomes(tmp_path, source, ["honest", "swap", "honest"]) == [2, "tampered", 2]
+
+
+def test_a_code_swap_hidden_behind_patched_builtins_is_seen(tmp_path):
+    """The sweep's own tools (all, map, len, operator.is_) patched while the code is
+    swapped, then put back: the sweep bound its tools before student code existed."""
+    source = FAKE_RELU + (
+        "import builtins, operator\n"
+        "def swap():\n"
+        "    saved = builtins.all, builtins.map, builtins.len, operator.is_\n"
+        "    builtins.all = lambda it: True\n"
+        "    builtins.len = lambda x: 0\n"
+        "    builtins.map = lambda *a: iter(())\n"
+        "    operator.is_ = lambda a, b: True\n"
+        "    F.relu.__code__ = _fake.__code__\n"
+        "    builtins.all, builtins.map, builtins.len, operator.is_ = saved\n"
+        "    return 1\n")
+    assert _outcomes(tmp_path, source, ["swap"]) == ["tampered"]
+
+
+def test_a_code_swap_between_calls_is_seen_by_a_later_call(tmp_path):
+    """A thread of the submission swaps the code after its call's sweep, while the worker
+    waits for the next request: the hook counted the set, so the next sweep reads code."""
+    source = FAKE_RELU + (
+        "import threading, time\n"
+        "def later():\n"
+        "    time.sleep(0.3)\n"
+        "    F.relu.__code__ = _fake.__code__\n"
+        "def start():\n"
+        "    threading.Thread(target=later).start()\n"
+        "    return 1\n"
+        "def probe():\n"
+        "    return 2\n")
+    out = _outcomes(tmp_path, source, ["start", "probe", "probe", "probe"], pause=1.0)
+    assert out[0] in (1, "tampered") and "tampered" in out[1:], out
+    assert out[-1] == "tampered", out  # not trusted again, though the harness put it back
+
+
+LOOKALIKES = {
+    "copy": "f = F.relu\n    F.relu = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__)",
+    "equal": "torch.equal = Same()",
+    "cell": "F.max_pool2d.__closure__[0].cell_contents = 7",
+    "type": "torch.Tensor.add = Same()",
+}
+
+
+@pytest.mark.parametrize("what", sorted(LOOKALIKES))
+def test_a_lookalike_in_a_harness_slot_is_seen(tmp_path, what):
+    """A copy with the very same code object, an object equal to everything (with the
+    hash of what it replaces), a changed closure cell, a method of a type: identity, not
+    equality, is what the sweep compares. (Each in a module of its own: after one change
+    the module is never trusted again.)"""
+    source = FAKE_RELU + (
+        "import torch\n"
+        "class Same:\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    def __hash__(self):\n        return hash(torch.equal)\n"
+        f"def change():\n    {LOOKALIKES[what]}\n    return 1\n"
+        "def honest():\n    return 2\n")
+    assert _outcomes(tmp_path, source, ["honest", "change"]) == [2, "tampered"]
+
+
+def _screened(facts_update: dict, args=None) -> tuple[dict, list]:
+    """integrity.screen on a reply to a call with ``args`` whose facts are an honest
+    worker's, changed by ``facts_update``."""
+    from gradkit.untrusted import integrity, wire
+
+    args = args if args is not None else [torch.ones(3), 2.0, torch.zeros(2, 2)]
+    message = {"op": "call", "module": "m", "function": "f", "args": args, "leaves": []}
+    facts = {"audit": [], "tampered": [], "mutated": [],
+             "inputs_digest": [wire.digest(a) if isinstance(a, torch.Tensor) else None
+                               for a in args]}
+    facts.update(facts_update)
+    flags: list = []
+    return integrity.screen(message, {"ok": True, "value": 1, "facts": facts}, flags), flags
+
+
+def test_the_grader_decides_from_digests_whether_inputs_changed():
+    """The worker sends digests of the inputs after the call, never the inputs: the grader
+    hashes what it sent. A digest that differs where the worker says the input is
+    untouched, digests that do not fit what was sent, or none, are a changed grader."""
+    from gradkit.untrusted import wire
+
+    reply, flags = _screened({})
+    assert reply["ok"] and reply["facts"]["mutated"] == [] and not flags
+    digests = [wire.digest(torch.tensor([1.0, 1.0, 0.0])), None, wire.digest(torch.zeros(2, 2))]
+    reply, _ = _screened({"inputs_digest": digests, "mutated": [0]})
+    assert reply["ok"] and reply["facts"]["mutated"] == [0]
+    reply, flags = _screened({"inputs_digest": digests})  # changed, and said untouched
+    assert reply["error"]["kind"] == "tampered" and "reported untouched" in flags[0]["detail"]
+    reply, _ = _screened({"mutated": [2]})  # the worker's own word is kept too
+    assert reply["facts"]["mutated"] == [2]
+    for lie in ([None, None, None], ["0" * 32], [torch.ones(3), None, torch.zeros(2, 2)], "ab"):
+        reply, flags = _screened({"inputs_digest": lie})
+        assert reply["error"]["kind"] == "tampered", lie
+        assert "inputs sent back do not match" in flags[0]["detail"]
+    reply, flags = _screened({"inputs_digest": None})
+    assert reply["error"]["kind"] == "tampered"
+    facts_without = {"audit": [], "tampered": []}
+    from gradkit.untrusted import integrity
+    message = {"op": "call", "module": "m", "function": "f", "args": [torch.ones(1)], "leaves": []}
+    flags = []
+    reply = integrity.screen(message, {"ok": True, "value": 1, "facts": facts_without}, flags)
+    assert reply["error"]["kind"] == "tampered" and "without the harness's facts" in flags[0]["detail"]
+
+
+def test_an_input_changed_in_place_is_named_by_the_grader(tmp_path):
+    """End to end: a function that scales its input in place and one that changes it and
+    puts the very bytes back; only the first changed the input."""
+    source = ("import torch\n"
+              "def scale(x, y):\n    x.mul_(2)\n    return 1\n"
+              "def undo(x, y):\n    y.add_(1)\n    y.sub_(1)\n    return 2\n")
+    (tmp_path / "m.py").write_text(source)
+    scratch = tempfile.mkdtemp()
+    sub = Submission(str(tmp_path), None, scratch)
+    try:
+        x, y = torch.tensor([1.0, 2.0]), torch.tensor([0.5, 4.0])
+        assert sub.call("m", "scale", [x, y]).mutated == [0]
+        assert sub.call("m", "undo", [x, y]).mutated == []
+        assert torch.equal(x, torch.tensor([1.0, 2.0]))  # the grader's own copy is untouched
+    finally:
+        sub.close()
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -211,3 +211,36 @@ class _LyingInt(int):
 def test_builtin_subclasses_that_lie_are_refused_by_name(liar):
     with pytest.raises(wire.WireError, match="_Lying"):
         wire.encode({"v": liar})
+
+
+def test_a_digest_is_of_dtype_shape_and_values_whatever_the_layout():
+    """What the worker says of an input after the call (wire.digest): a view's digest is
+    its values' (strides, conjugate and negative bits do not count), and any change of
+    value, dtype or shape changes it, a sign of zero included."""
+    x = torch.arange(6, dtype=torch.float64).reshape(2, 3)
+    assert wire.digest(x.t()) == wire.digest(x.t().contiguous())
+    assert wire.digest(x.expand(2, 2, 3)) == wire.digest(x.expand(2, 2, 3).clone())
+    assert wire.digest(x.requires_grad_(True) * 1) == wire.digest(x.detach())
+    z = torch.tensor([1 + 2j]).conj()
+    assert wire.digest(z) == wire.digest(z.resolve_conj())
+    base = wire.digest(torch.zeros(3))
+    others = [torch.zeros(3, dtype=torch.float64), torch.zeros(1, 3), torch.zeros(4),
+              torch.tensor([0.0, -0.0, 0.0]), torch.tensor([0.0, 0.0, 1e-45]),
+              torch.zeros(3, dtype=torch.int32)]
+    assert len({base, *(wire.digest(t) for t in others)}) == 1 + len(others)
+    # torch.zeros(3, int32) and torch.zeros(3) have the same bytes: the dtype tells them apart
+    assert wire.digest(torch.zeros(0)) != wire.digest(torch.zeros(0, 1))
+
+
+def test_a_digest_ignores_what_a_subclass_says_about_itself():
+    class Liar(torch.Tensor):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return torch.zeros(3)  # every op "returns" the untouched input
+
+        @property
+        def shape(self):
+            return torch.Size([3])
+
+    real = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    liar = real.as_subclass(Liar)
+    assert wire.digest(liar) == wire.digest(real) != wire.digest(torch.zeros(3))

@@ -11,8 +11,9 @@ student's code runs: frames, ``gc``, ``ctypes``, attributes set on types or on c
 tracing, imports of the grader. These are flags for instructors, not verdicts.
 
 Grader side (``screen``): a reply that says the harness was changed fails the call
-with the ``tampered`` kind (the function scores 0, see ``catalog.INTEGRITY``); the input
-bytes the worker sends back after the call are compared with what the grader sent.
+with the ``tampered`` kind (the function scores 0, see ``catalog.INTEGRITY``); the digests
+of the inputs the worker sends back after the call (``wire.digest``: dtype, shape and
+bytes) are compared with those of what the grader sent.
 """
 
 from __future__ import annotations
@@ -75,9 +76,17 @@ def _classes() -> list[type]:
 
 
 class Snapshot:
-    """What the harness relies on, by identity, as it was before student code ran."""
+    """What the harness relies on, by identity, as it was before student code ran.
 
-    def __init__(self) -> None:
+    ``changed()`` runs after every call, so it is one C-level pass per namespace (the
+    values, compared with ``is``: no ``__eq__`` of a student's object runs, and no
+    ``id()``, which is an audit event of its own). A function's ``__code__`` is read only
+    once some ``__code__`` was set in this process: reading it is an audit event (the hook
+    runs for each of ~900 reads), setting it is one too, always, and ``AuditLog`` counts
+    those sets whatever else it does (``code_writes``). Once one is seen, every later
+    sweep reads them all: a set seen while this sweep runs may land after its read."""
+
+    def __init__(self, audit: AuditLog | None = None) -> None:
         import torch.autograd.variable
         classes = _classes()
         owners: list[tuple[str, Mapping[str, Any], type | None]]
@@ -94,6 +103,14 @@ class Snapshot:
                    variable)
         for name in ("fork", "_enter_dual_level"):  # counted by the watch's wrappers
             self._take(f"torch._C.{name}", vars(torch._C), name, getattr(torch._C, name))
+        # The count of __code__ sets (``AuditLog.code_writes``), read through C functions
+        # bound now; without an installed AuditLog, every sweep reads every __code__.
+        written: Callable[[], int] | None = None
+        if audit is not None:
+            import functools
+            import operator
+            written = functools.partial(operator.getitem, audit.code_writes, 0)  # type: ignore[assignment]
+        self._sweep = _sweeper(self.entries, written)
 
     def _take(self, key: str, space: Any, name: str, value: Any, owner: type | None = None) -> None:
         function = isinstance(value, types.FunctionType)
@@ -124,22 +141,65 @@ class Snapshot:
 
     def changed(self) -> list[str]:
         """The names of what is no longer as it was (an empty list when nothing is)."""
-        out = []
-        missing = _MISSING
-        for key, space, name, value, code, cells, _ in self.entries:
-            if space.get(name, missing) is not value:
-                if _torch_wraps(space.get(name), value):
-                    continue
-                out.append(key)
-            elif code is not None and value.__code__ is not code:
-                out.append(key + ".__code__")
-            elif cells and any(_cell(c) is not o for c, o in zip(value.__closure__, cells)):
+        return self._sweep()
+
+
+def _sweeper(entries: list[tuple[Any, ...]],
+             code_written: Callable[[], int] | None) -> Callable[[], list[str]]:
+    """``changed``'s sweep over ``entries``, with everything it calls bound now (before
+    student code): a patched ``builtins.all`` or ``operator.is_`` later changes nothing here.
+    ``code_written``: how many ``__code__`` sets the audit hook saw (None: unknown)."""
+    import operator
+    from itertools import repeat
+    is_, map_, all_, any_, zip_, len_, repeat_ = operator.is_, map, all, any, zip, len, repeat
+    contents = operator.attrgetter("cell_contents")
+    missing = _MISSING
+    by_space: dict[int, list[tuple[Any, ...]]] = {}
+    for entry in entries:
+        by_space.setdefault(id(entry[1]), []).append(entry)
+    # (space, names, values, its entries, its size or -1): one pass of C calls per
+    # namespace. A type's every attribute is an entry, so one added (shadowing a method of
+    # ``TensorBase`` on ``torch.Tensor``, say) changes its size; a module grows as torch
+    # imports its submodules lazily, so only a module's snapshot names count there.
+    spaces = [(group[0][1], tuple(e[2] for e in group), tuple(e[3] for e in group), group,
+               len(group[0][1]) if group[0][6] is not None else -1)
+              for group in by_space.values()]
+    functions = [(e[3], e[4], e[0]) for e in entries if e[4] is not None]
+    closures = [(e[3], e[5], e[0], all(c is not missing for c in e[5])) for e in entries if e[5]]
+
+    def sweep() -> list[str]:
+        out: list[str] = []
+        for space, names, values, group, size in spaces:
+            if not all_(map_(is_, map_(space.get, names, repeat_(missing)), values)) or (
+                    size >= 0 and len_(space) != size):
+                out += _changed_values(group)
+        if code_written is None or code_written() > 0:
+            out += [key + ".__code__" for value, code, key in functions if value.__code__ is not code]
+        for value, cells, key, full in closures:
+            closure = value.__closure__  # a read-only attribute: only the contents can change
+            try:
+                same = full and all_(map_(is_, map_(contents, closure), cells))
+            except ValueError:  # a cell emptied since
+                same = False
+            if not same and any_(_cell(c) is not o for c, o in zip_(closure, cells)):
                 out.append(key + ".__closure__")
-            else:
-                continue
-            if len(out) >= 20:
-                break
-        return out
+        return out[:20]
+
+    return sweep
+
+
+def _changed_values(group: list[tuple[Any, ...]]) -> list[str]:
+    """The keys of ``group`` (one namespace) whose value is another object now, except
+    torch's own lazy wrapping (``_torch_wraps``), and, for a type, the names it gained."""
+    missing = _MISSING
+    out = [key for key, space, name, value, *_ in group
+           if space.get(name, missing) is not value and not _torch_wraps(space.get(name), value)]
+    key, space, name, _, _, _, owner = group[0]
+    if owner is not None:
+        known = {entry[2] for entry in group}
+        label = key[:len(key) - len(name)]
+        out += [label + str(n) for n in list(space) if n not in known]
+    return out
 
 
 _MISSING = object()
@@ -175,6 +235,11 @@ class AuditLog:
         self.active = False
         self.folder = ""
         self.unwatchable = 0  # how many _UNWATCHABLE events student code has raised so far
+        # How many ``__code__`` sets this process made since ``install``, active or not (a
+        # thread or a finalizer can run between calls): ``Snapshot.changed`` reads code only
+        # then. One list item, written by the hook through its own reference: no attribute
+        # of this object (whose class a student could give a property) is on the way.
+        self.code_writes = [0]
 
     def install(self) -> None:
         import sysconfig
@@ -183,8 +248,11 @@ class AuditLog:
         getframe = sys._getframe
         reach_in = _REACH_IN
         unwatchable = _UNWATCHABLE
+        code_writes, len_ = self.code_writes, len  # bound: a patched builtins.len cannot hide a set
 
         def hook(event: str, args: tuple[Any, ...]) -> None:
+            if event == "object.__setattr__" and len_(args) > 1 and args[1] == "__code__":
+                code_writes[0] += 1  # whoever sets it, whenever (see Snapshot)
             if not log.active:
                 return
             if event == "import":
@@ -328,10 +396,10 @@ def screen(message: CallRequest, reply: dict[str, Any], flags: list[dict[str, An
         return reply
     if not reply.get("ok"):
         pass
-    elif "audit" not in facts or "tampered" not in facts or "inputs_after" not in facts:
+    elif "audit" not in facts or "tampered" not in facts or "inputs_digest" not in facts:
         changed.append("reply without the harness's facts")
     else:
-        mutated = _mutated(message, facts.get("inputs_after"))
+        mutated = _mutated(message, facts.get("inputs_digest"))
         reported = [i for i in facts.get("mutated") or [] if isinstance(i, int)]
         if mutated is None:
             changed.append("inputs sent back do not match")
@@ -351,8 +419,11 @@ def screen(message: CallRequest, reply: dict[str, Any], flags: list[dict[str, An
 
 def _mutated(message: CallRequest, after: Any) -> list[int] | None:
     """Indices of the tensor arguments the grader sent whose values changed, from the
-    bytes the worker sent back; None when what came back does not fit what was sent."""
+    digests the worker sent back (``wire.digest``); None when what came back does not fit
+    what was sent."""
     import torch
+
+    from . import wire
     args = message.get("args") or []
     bound = {int(k) for k in (message.get("bind") or {})}
     if not isinstance(after, list) or len(after) != len(args):
@@ -361,11 +432,8 @@ def _mutated(message: CallRequest, after: Any) -> list[int] | None:
     for i, (sent, back) in enumerate(zip(args, after)):
         if i in bound or not isinstance(sent, torch.Tensor):
             continue
-        if not isinstance(back, torch.Tensor):
+        if type(back) is not str:
             return None
-        back = back.to(sent.device)
-        if back.shape != sent.shape or back.dtype != sent.dtype or not torch.equal(
-                back.detach().reshape(-1).view(torch.uint8),
-                sent.detach().reshape(-1).view(torch.uint8)):
+        if back != wire.digest(sent):
             out.append(i)
     return out
