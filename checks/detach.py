@@ -98,6 +98,7 @@ def test_straight_through_round_identity_gradient(student, device, dtype, raw):
     x, v = raw
     case = Case(student, TOPIC, "straight_through_round", tensor(x, dtype, device))
     cotangent = tensor(v, dtype, device)
+    case.judged_args = [case.args[0], Upstream(cotangent)]  # the variants answer with a gradient
     probe = case.run(leaves=(0,), vjp={"wrt": 0, "cotangent": cotangent}).facts.get("vjp", {})
     problem = probe.get("problem")
     if problem in ("not_tensor", "no_grad_fn", "shape"):
@@ -107,7 +108,6 @@ def test_straight_through_round_identity_gradient(student, device, dtype, raw):
     grad = probe.get("grad")
     if grad is None or (grad == 0).all():  # the upstream has no zeros
         case.fail(text("round.zero_grad"), cotangent, grad, misconception="round_zero_grad")
-    case.judged_args = [case.args[0], Upstream(cotangent)]  # the variants answer with a gradient
     case.expect_tensor(grad, cotangent, text("what.upstream"))
 
 

@@ -576,6 +576,7 @@ def test_numerical_grad_is_central(student, device, raw):
                 diagnoses=_numerical_grad_diagnoses(f, x, device))
     case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
     case.shown = dict(case.inputs)
+    case.judged_args = [f, x, EPS]  # the wrong variants need f itself (checks/variants.py)
     got = case.run(functions={0: spec}).value
     # float64 tolerance 1e-10 * (|e| + scale): scale = ATOL / 1e-10 gives ATOL absolute.
     case.expect_tensor(got, expected, "df/dx", scale=ATOL / 1e-10)

@@ -519,6 +519,16 @@ def _sign_dropped(op, k, inputs, g, out):
     return [grads[0], _unbroadcast(g if op == "sub" else g * a / (b * b), b.shape)]
 
 
+def _quotient_rule(formula):
+    """div's gradient for b written with a factor missing (a/b's square, or a itself)."""
+    def rule(op, k, inputs, g, out):
+        if op != "div":
+            return None
+        a, b = inputs
+        return [op_vjp(op, k, inputs, g)[0], _unbroadcast(formula(a, b, g), b.shape)]
+    return rule
+
+
 def _unbroadcast(grad: torch.Tensor, shape) -> torch.Tensor:
     grad = _leading_only(grad, shape)
     dims = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -555,6 +565,8 @@ WRONG_RULES = {
         _elementwise("sigmoid", lambda a, g, y, k: g * torch.sigmoid(y) * (1 - torch.sigmoid(y))),
         _elementwise("exp", lambda a, g, y, k: g * torch.exp(y))],
     "pow_off_by_one": _pow_variants(),
+    "quotient_rule_factor_missing": [_quotient_rule(lambda a, b, g: -g * a / b),
+                                     _quotient_rule(lambda a, b, g: -g / (b * b))],
 }
 
 

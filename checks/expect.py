@@ -85,7 +85,7 @@ class Case:
             BUDGET.failed()
             EVIDENCE.failed(self.key)
             if exc.kind == "exception":  # an error raised is an answer the variants may predict
-                EVIDENCE.answered(self.key, judge(self.topic, self.function, self.args,
+                EVIDENCE.answered(self.key, judge(self.topic, self.function, self._judged_args(),
                                                   Raised(exc.message)), wrong=True)
             exc.case = self
             exc.inputs = self.shown
@@ -129,9 +129,15 @@ class Case:
         """Record this example's answer for the wrong variants of the reference to judge
         (on a graph: the nodes bound in place, the graph built anew for each variant)."""
         self._answering = True
-        args = (self.judged_args if self.judged_args is not None
-                else (lambda: self.bound(self.build())) if self.graph else self.args)
-        EVIDENCE.answered(self.key, judge(self.topic, self.function, args, got, scale))
+        EVIDENCE.answered(self.key, judge(self.topic, self.function, self._judged_args(), got,
+                                          scale))
+
+    def _judged_args(self):
+        """What the variants are given: ``judged_args`` where set, else the call's arguments
+        (on a graph, the nodes bound in place: built anew for each variant)."""
+        if self.judged_args is not None:
+            return self.judged_args
+        return (lambda: self.bound(self.build())) if self.graph else self.args
 
     # -- judging answers -------------------------------------------------
 

@@ -33,6 +33,9 @@ class Knobs:
                                 # 1 − a²; "activation": h; "none": 1
     hidden_scale: bool = True   # the loss's 2/n carried back to W1 and b1
     per_weight: bool = False    # the gradient divided by the number of weights d
+    mean_of_product: bool = True  # Σ rᵢxᵢ; False: (Σ rᵢ)·mean(x), the mean of a product split
+    last_only: int = -1         # a per-sample sum assigned, not accumulated: that component
+                                # keeps the last sample's term only
 
 
 RIGHT = Knobs()
@@ -55,7 +58,16 @@ ONE_MISTAKE = [
     ("tanh_derivative_forgotten", {"tanh_prime": "none"}),
     ("hidden_layer_missing_loss_factor", {"hidden_scale": False}),
     ("divided_by_d", {"per_weight": True}),
+    ("mean_of_product_split", {"mean_of_product": False}),
+    *(("sum_assigned_not_accumulated", {"last_only": i}) for i in range(4)),
 ]
+
+
+def _last_only(k: Knobs, grads: tuple, last: tuple) -> tuple:
+    """``grads`` with component ``k.last_only`` replaced by its last sample's term."""
+    if k.last_only >= len(grads):
+        raise ValueError("no such component")
+    return tuple(last[i] if i == k.last_only else g for i, g in enumerate(grads))
 
 
 def _count(k: Knobs, n: int, other: int | None) -> float:
@@ -82,7 +94,9 @@ def _tanh_prime(k: Knobs, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 def linear(k: Knobs, x, y, w, b):
     r = w * x + b - y
     count = _count(k, x.shape[0], None)  # a tensor divided by it: 1/0 is inf, as the student's
-    return k.sign * k.two * (r * x).sum() / count, k.sign * k.two * r.sum() / count
+    rx = (r * x).sum() if k.mean_of_product else r.sum() * x.mean()
+    scale = k.sign * k.two / count
+    return _last_only(k, (scale * rx, scale * r.sum()), (scale * r[-1] * x[-1], scale * r[-1]))
 
 
 @kit_only
@@ -96,8 +110,11 @@ def sigmoid(k: Knobs, x, w, t):
 @kit_only
 def matrix(k: Knobs, X, y, w):
     m, d = X.shape
+    r = X @ w - y
     # L = ‖Xw − y‖² / (2m): the 2 of the square over the 2 of 2m, then the mean's m.
-    return k.sign * (k.two / 2) * X.T @ (X @ w - y) / _count(k, m, d)
+    Xr = X.T @ r if k.mean_of_product else X.mean(0) * r.sum()
+    scale = k.sign * (k.two / 2) / _count(k, m, d)
+    return _last_only(k, (scale * Xr,), (scale * X[-1] * r[-1],))[0]
 
 
 @kit_only
@@ -108,7 +125,8 @@ def two_layer(k: Knobs, X, y, W1, b1, W2, b2):
     g = k.sign * k.two * r / _count(k, X.shape[0], None)  # (a tensor: 1/0 is inf)
     carried = g if k.hidden_scale else k.sign * r
     d_pre = carried[:, None] * W2[None, :] * _tanh_prime(k, a, h)
-    return d_pre.T @ X, d_pre.sum(0), h.T @ g, g.sum()
+    return _last_only(k, (d_pre.T @ X, d_pre.sum(0), h.T @ g, g.sum()),
+                      (torch.outer(d_pre[-1], X[-1]), d_pre[-1], h[-1] * g[-1], g[-1]))
 
 
 MANUAL = {"linear_mse_grad": linear, "sigmoid_neuron_grad": sigmoid,
@@ -467,3 +485,34 @@ class Upstream:
 def _straight_through_x_detached(x, upstream=None):
     """x.detach() + (round(x) − x): the value is round(x), the gradient −v."""
     return torch.round(x) if upstream is None else -upstream.v
+
+
+# -- retain_graph: the first derivative reduced with a mean before the second grad ----------
+
+@variant("retain_graph", "second_derivative", "first_derivative_averaged")
+@kit_only
+def _second_of_mean(coeffs, x):
+    """grad(p′(x).mean(), x): every p″(xᵢ) divided by the number of elements."""
+    c, xd = coeffs.double(), x.double()
+    total = sum((k * (k - 1) * c[k] * xd ** (k - 2) for k in range(2, len(c))), torch.zeros_like(xd))
+    right = (total / x.numel()).to(x.dtype)
+    return OneOf((Raised(NOT_DIFFERENTIABLE), right)) if coeffs.shape[0] <= 2 else right
+
+
+# -- engine: numerical_grad moving a whole row at once -------------------------------------
+
+@variant("engine", "numerical_grad", "rows_perturbed_together")
+@kit_only
+def _numerical_by_rows(f, x, eps):
+    """x[i] += eps for i in range(len(x)): one element of a vector, a whole row of a
+    matrix (its central difference written into that row); a 0-d x has no len()."""
+    if x.dim() == 0:
+        central = (f(x + eps) - f(x - eps)) / (2 * eps)
+        return OneOf((Raised(r"0-d|out of range|len\(\)"), central.reshape(()).to(x.dtype)))
+    grad = torch.zeros_like(x)
+    for i in range(x.shape[0]):
+        up, down = x.clone(), x.clone()
+        up[i] += eps
+        down[i] -= eps
+        grad[i] = (f(up) - f(down)) / (2 * eps)
+    return grad
