@@ -138,6 +138,16 @@ class Snapshot:
                         cell.cell_contents = obj
             except Exception:  # what cannot be put back stays named in ``changed``
                 pass
+        known: dict[type, set[str]] = {}
+        for entry in self.entries:
+            if entry[6] is not None:
+                known.setdefault(entry[6], set()).add(entry[2])
+        for owner, names in known.items():  # and take away what was added to a type
+            for name in [n for n in list(vars(owner)) if n not in names]:
+                try:
+                    delattr(owner, name)
+                except Exception:
+                    pass
 
     def changed(self) -> list[str]:
         """The names of what is no longer as it was (an empty list when nothing is)."""
