@@ -73,7 +73,16 @@ class CallRequest(TypedDict):
     functions: NotRequired[dict[str, dict[str, Any]]]  # argument index (as a string) -> recipes.function spec
 
 
-Request = Union[CallRequest, PingRequest]
+class LoadRequest(TypedDict):
+    """The import alone, sent before a worker's first call where the kernel counts engine
+    runs (gradkit/untrusted/engine_probe.py): what the import runs is then no call's."""
+    op: Literal["load"]
+    seq: NotRequired[int]
+    path: str
+    module: str
+
+
+Request = Union[CallRequest, PingRequest, LoadRequest]
 
 
 class GradFacts(TypedDict):

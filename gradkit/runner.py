@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from . import catalog, i18n, review
-from .untrusted import channel, isolation, privileges
+from .untrusted import channel, engine_probe, isolation, privileges
 from .results import FunctionResult, GradeResult
 from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
                                 Submission, zygote)
@@ -88,7 +88,11 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     result = _assemble(folder, topics, raw, drawn, partial=fail_fast, selected=selected)
     result.flags = list(submission.flags)  # for instructors only (see gradkit.review)
     result.review = review.scan(folder)
-    result.environment["isolation"] = {"level": run.level, "limits": limits}
+    # who observed the rules (gradkit/untrusted/engine_probe.py): the kernel, or only the worker
+    rules = run.rules
+    result.environment["isolation"] = {"level": run.level, "rules": rules, "limits": limits}
+    if rules != engine_probe.RULES_KERNEL:
+        result.environment["isolation"]["rules_why"] = engine_probe.unavailable() or "the run's cgroup was refused"
     result.execution_time_s = time.monotonic() - started
     return result
 

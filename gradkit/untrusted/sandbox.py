@@ -27,7 +27,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from . import channel, integrity, isolation, wire
+from . import channel, engine_probe, integrity, isolation, wire
 from ..i18n import text
 from ..verdicts import FatalStudentError, StudentError, student_error
 
@@ -165,12 +165,13 @@ def _supervisor_main(run: socket.socket, lifeline: socket.socket, config: dict[s
     """One grading run's world (pragma: child process)."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    if config.get("cgroup"):
-        try:
-            with open(os.path.join(config["cgroup"], "cgroup.procs"), "w") as fh:
-                fh.write("0")
-        except OSError:
-            pass
+    for cgroup in (config.get("cgroup"), config.get("engine_cgroup")):  # memory; engine_probe's
+        if cgroup:
+            try:
+                with open(os.path.join(cgroup, "cgroup.procs"), "w") as fh:
+                    fh.write("0")
+            except OSError:
+                pass
     level = config["level"]
     if level == "none":
         isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
@@ -339,6 +340,8 @@ class Run:
         self.memory_cap_mb: int | None = None
         self.home: str | None = None
         self.ended = False
+        self.engine: engine_probe.RunProbe | None = None  # the kernel's count of engine runs
+        self.rules = engine_probe.RULES_IN_PROCESS  # who observes the rules (engine_probe)
         cuda = torch.cuda.is_available()
         config: dict[str, Any] = {"op": "run", "level": self.level, "cuda": cuda}
         try:
@@ -369,6 +372,11 @@ class Run:
                 self.memory = isolation.MemoryCap(f"gradkit-{os.getpid()}-{id(self)}", memory_mb)
                 config["cgroup"] = self.memory.path
                 self.memory_cap_mb = memory_mb if self.memory.path else None
+            self.engine = engine_probe.start(  # counting before the run's first process exists
+                f"gradkit-engine-{os.getpid()}-{id(self)}",
+                self.memory.path if self.memory and self.memory.kind == "v2" else None)
+            if self.engine is not None:
+                config["engine_cgroup"] = self.engine.cgroup
             self.control, self.lifeline, self.pid = (factory or zygote()).open_run(config)
             first, _ = _recv(self.control, 60)
             if self.level == "namespaces":
@@ -376,6 +384,11 @@ class Run:
                 first, _ = _recv(self.control, 60)
             if not first.get("ready"):
                 raise isolation.IsolationError(str(first.get("error", "the sandbox did not start")))
+            if self.engine is not None and self.engine.holds(self.pid):  # else nothing is counted
+                self.rules = engine_probe.RULES_KERNEL
+            elif self.engine is not None:
+                self.engine.close()
+                self.engine = None
             self.inside = first.get("submission")
         except BaseException:
             self.close()
@@ -443,6 +456,9 @@ class Run:
             isolation.purge_files_of(self.uid)
         if self.memory is not None:
             self.memory.remove()
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
         if self.lock >= 0:
             os.close(self.lock)
             self.lock = -1
@@ -469,14 +485,30 @@ class Worker:
         self.key = secrets.token_bytes(32)
         self.seq = secrets.randbelow(1 << 62)  # unguessable: nothing is signed ahead of time
         self.sock, self.pid = run.spawn(fd, self.key)
+        # The kernel's count of its engine runs, attached before any student code exists
+        # (None where the kernel will not count: then the worker's own count is all there is).
+        self.engine = engine_probe.EngineWitness(run.engine.counter) if run.engine else None
 
     def request(self, message: Request, timeout: float) -> dict[str, Any]:
         # the answer is the worker's: a protocol.Reply in shape only if the worker is honest
+        if self.engine is not None and not self.engine.ready:
+            self._round_trip({"op": "ping"}, timeout)  # the worker's start-up is then done: its runs are not counted
+        if self.engine is not None and not self.engine.loaded and message["op"] == "call":
+            self.engine.loaded = True  # the import on its own: what it runs is no call's
+            self._round_trip({"op": "load", "path": message["path"], "module": message["module"]},
+                             timeout)
+        return self._round_trip(message, timeout)
+
+    def _round_trip(self, message: Request, timeout: float) -> dict[str, Any]:
         if channel.pending(self.sock):  # written between calls: not by the harness
             raise channel.ChannelForged()
+        if self.engine is not None:
+            self.engine.before()
         self.seq += 1
         channel.send(self.sock, {**message, "seq": self.seq})
         reply = channel.recv(self.sock, timeout, key=self.key, seq=self.seq)
+        if self.engine is not None:
+            self.engine.after(message)
         if channel.pending(self.sock):  # a second frame after the reply
             raise channel.ChannelForged()
         return reply
@@ -613,7 +645,10 @@ class Submission:
             error = student_error(str(err.get("kind", "exception")), render_error(err), call=label)
             raise self._broken(key, error) if isinstance(error, FatalStudentError) else error
         facts = reply.get("facts")
-        return Reply(reply.get("value"), facts if isinstance(facts, dict) else {})
+        facts = facts if isinstance(facts, dict) else {}
+        if self.worker is not None and self.worker.engine is not None:
+            self.worker.engine.judge(facts, self.flags, f"{module}.{function}")  # the kernel's word wins
+        return Reply(reply.get("value"), facts)
 
     def _exchange(self, message: CallRequest, key: tuple[str, str], label: str) -> dict[str, Any]:
         if self.worker is not None and self.worker.module != key[0]:

@@ -165,12 +165,14 @@ def _handle(request: dict[str, Any], modules: dict[str, ModuleType], watches: di
     op = request.get("op")
     if op == "ping":
         return {"ok": True}
-    if op != "call":
+    if op not in ("call", "load"):
         return _error("harness", detail=f"unknown request {op!r}")
     module: ModuleType | ErrorReply = bound["load"](request["path"], request["module"], modules,
                                                     watches, ledger, audit)
     if isinstance(module, dict):
         return module
+    if op == "load":  # the import alone: the kernel's count of it is then no call's (engine_probe)
+        return {"ok": True}
     fn = getattr(module, request["function"], None)
     if fn is None:
         return _error("missing_function", module=request["module"], function=request["function"])

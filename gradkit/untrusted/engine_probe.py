@@ -1,0 +1,327 @@
+"""Autograd engine runs of a run's processes, counted by the kernel for the grader.
+
+The worker counts its own engine runs (``watch.EngineLedger``), but it shares its process
+with the student's code, which can read the reply key out of memory and sign a reply
+saying "no autograd". Here the grader itself, which never runs student code, puts the
+run in a cgroup of its own and asks the kernel for uprobes on torch's engine entry points
+for that cgroup (``perf_event_open`` with the ``uprobe`` PMU and ``PERF_FLAG_PID_CGROUP``,
+one counter per CPU): every process of the run, and every thread or process it starts,
+is counted, before the student's module is imported. The grader reads the counters
+around each request (a few ``read()`` calls). Nothing in the run can reset them, and no
+reply changes what they say.
+
+Where the kernel refuses (an ordinary user with ``perf_event_paranoid`` ≥ 2 and no
+``CAP_PERFMON``, a seccomp filter such as Docker's default, no writable cgroup2, not
+Linux), ``start`` returns None and the rules rest on the worker's own observation, which
+the results say (``RULES_KERNEL`` / ``RULES_IN_PROCESS``).
+
+What the harness itself runs per request is fixed by the request (``harness_runs``): the
+count above it is the student's, whatever the reply says.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import struct
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:  # ctypes itself is imported where a probe is opened: the grader's side only
+    import ctypes
+
+RULES_KERNEL = "kernel"
+RULES_IN_PROCESS = "in-process (flagged)"
+
+# Every backward pass enters Engine::execute (the Python engine's and C++'s backward and
+# autograd.grad, compiled autograd) and Engine::execute_with_graph_task (which execute
+# calls, and the distributed engine calls directly): each is compared with the harness's
+# own runs on its own. Forward-mode AD needs a dual level (enter_dual_level) and attaches
+# tangents with _make_dual; the harness runs neither.
+ENGINE_SYMBOLS = (
+    "_ZN5torch8autograd6Engine7executeERKSt6vectorINS0_4EdgeESaIS3_EERKS2_IN2at6TensorESaIS9_EEbbbS7_",
+    "_ZN5torch8autograd6Engine23execute_with_graph_taskERKSt10shared_ptrINS0_9GraphTaskEEN3c1013"
+    "intrusive_ptrINS0_4NodeENS7_6detail34intrusive_target_default_null_typeIS9_EEEEONS0_11InputBufferE",
+)
+FORWARD_AD_SYMBOLS = (
+    "_ZN5torch8autograd10forward_ad16enter_dual_levelEv",
+    "_ZN2at4_ops10_make_dual4callERKNS_6TensorES4_l",
+    "_ZN2at4_ops10_make_dual10redispatchEN3c1014DispatchKeySetERKNS_6TensorES6_l",
+)
+_SYSCALL = {"x86_64": 298, "aarch64": 241}  # perf_event_open's number
+_UPROBE_TYPE = "/sys/bus/event_source/devices/uprobe/type"
+_FD_CLOEXEC = 1 << 3  # PERF_FLAG_FD_CLOEXEC
+_PID_CGROUP = 1 << 2  # PERF_FLAG_PID_CGROUP: "pid" is a cgroup folder's descriptor
+_ATTR = struct.Struct("<IIQQQQQIIQQ")  # perf_event_attr up to config2 (PERF_ATTR_SIZE_VER1)
+
+
+class ProbeUnavailable(OSError):
+    """The kernel will not count here; the message says why."""
+
+
+def library_path() -> str | None:
+    """torch's CPU library, where the engine lives (None where torch has no such file)."""
+    import torch
+    path = os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")
+    return os.path.realpath(path) if os.path.isfile(path) else None
+
+
+@functools.lru_cache(maxsize=4)
+def symbol_offsets(path: str, names: tuple[str, ...]) -> tuple[int, ...]:
+    """Each exported function's FILE offset in the shared library (what a uprobe takes),
+    from its dynamic symbol table, looked up through the GNU hash table (the library
+    exports some 75,000 symbols); a name it does not export raises ``ProbeUnavailable``."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.hash import ELFHashSection, GNUHashSection
+
+    with open(path, "rb") as fh:
+        elf = ELFFile(fh)
+        tables = [s for s in elf.iter_sections() if isinstance(s, (GNUHashSection, ELFHashSection))]
+        loads = [seg for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"]
+        offsets = []
+        for name in names:
+            symbol = next((s for s in (t.get_symbol(name) for t in tables) if s is not None), None)
+            if symbol is None or symbol["st_value"] == 0 or symbol["st_info"]["type"] != "STT_FUNC":
+                raise ProbeUnavailable(f"{os.path.basename(path)} exports no function {name}")
+            address = symbol["st_value"]
+            segment = next((seg for seg in loads
+                            if seg["p_vaddr"] <= address < seg["p_vaddr"] + seg["p_filesz"]), None)
+            if segment is None:
+                raise ProbeUnavailable(f"{name} lies in no loaded segment")
+            offsets.append(address - segment["p_vaddr"] + segment["p_offset"])
+    return tuple(offsets)
+
+
+def _open_uprobe(cgroup: int, cpu: int, path: ctypes.Array[ctypes.c_char], offset: int) -> int:
+    """A counter of the times any task of the cgroup (open as descriptor ``cgroup``) runs
+    the instruction at ``offset`` of the library at ``path`` on ``cpu``. A cgroup event is
+    the CPU's, not a task's: nothing is inherited when a task of the run starts a thread or
+    a process (a per-task event with ``inherit`` would make the kernel refuse the sandbox's
+    clone(), EACCES: the child's creator is no perf user), and it joins the cgroup anyway."""
+    import ctypes
+    number = _SYSCALL.get(platform.machine())
+    if platform.system() != "Linux" or number is None:
+        raise ProbeUnavailable(f"no uprobes on {platform.system()} {platform.machine()}")
+    try:
+        with open(_UPROBE_TYPE) as fh:
+            pmu = int(fh.read())
+    except (OSError, ValueError) as exc:
+        raise ProbeUnavailable(f"the kernel has no uprobe event source ({exc})") from None
+    attr = ctypes.create_string_buffer(_ATTR.pack(pmu, _ATTR.size, 0, 0, 0, 0, 0, 0, 0,
+                                                  ctypes.addressof(path), offset), _ATTR.size)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(number, attr, cgroup, cpu, -1, _FD_CLOEXEC | _PID_CGROUP)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise ProbeUnavailable(err, f"perf_event_open (uprobe, cgroup): {os.strerror(err)}")
+    return int(fd)
+
+
+class EngineCounter:
+    """The kernel's counters on the engine's entry points for every task of a cgroup, on
+    every CPU: the run's processes, their threads and children, whenever they started."""
+
+    def __init__(self, cgroup: str, path: str) -> None:
+        import ctypes
+        engine = symbol_offsets(path, ENGINE_SYMBOLS)
+        forward = symbol_offsets(path, FORWARD_AD_SYMBOLS)
+        self._path = ctypes.create_string_buffer(path.encode())  # the kernel reads it at open
+        self._fds: list[list[int]] = []
+        group = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for offset in engine + forward:
+                self._fds.append([])
+                for cpu in _cpus():
+                    self._fds[-1].append(_open_uprobe(group, cpu, self._path, offset))
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(group)
+        self._engine = len(engine)
+
+    def read(self) -> tuple[int, ...]:
+        """Entries so far, per symbol (ENGINE_SYMBOLS, then FORWARD_AD_SYMBOLS)."""
+        return tuple(sum(struct.unpack("<Q", os.read(fd, 8))[0] for fd in fds) for fds in self._fds)
+
+    def beyond(self, since: tuple[int, ...], now: tuple[int, ...], expected: int) -> int:
+        """Engine runs and forward-AD entries between two reads beyond ``expected`` runs
+        of the harness's own (each entry point checked on its own: one of them is enough)."""
+        runs = [b - a for a, b in zip(since, now)]
+        engine = max(runs[:self._engine]) - expected
+        return max(engine, 0) + sum(runs[self._engine:])
+
+    def close(self) -> None:
+        for fds in self._fds:
+            for fd in fds:
+                os.close(fd)
+        self._fds = []
+
+
+def _cpus() -> list[int]:
+    """The CPUs online ("0-3,6"): a cgroup event counts on one CPU."""
+    with open("/sys/devices/system/cpu/online") as fh:
+        spans = [part.split("-") for part in fh.read().strip().split(",") if part]
+    return [cpu for span in spans for cpu in range(int(span[0]), int(span[-1]) + 1)]
+
+
+def _cgroup2_base() -> str | None:
+    """This process's own cgroup in the cgroup2 hierarchy, where perf events can follow a
+    cgroup (perf_event is implicit there), as a path; None without one."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            own = next((line.strip()[3:] for line in fh if line.startswith("0::")), None)
+        with open("/proc/self/mountinfo") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError:
+        return None
+    mount = next((m[4] for m in mounts if "cgroup2" in m[m.index("-") + 1:m.index("-") + 2]), None)
+    if own is None or mount is None:
+        return None
+    return os.path.join(mount, own.lstrip("/"))
+
+
+class RunProbe:
+    """A run's cgroup (its supervisor joins it: every process of the run is in it) and the
+    kernel's counters on it, opened before any process of the run exists. ``existing``: a
+    cgroup2 folder the run is put in anyway (its memory cap), used as it is: a process is
+    in one cgroup2 folder only."""
+
+    def __init__(self, name: str, existing: str | None = None) -> None:
+        base, path = _cgroup2_base(), library_path()
+        if path is None:
+            raise ProbeUnavailable("torch has no libtorch_cpu.so here")
+        if existing is None and base is None:
+            raise ProbeUnavailable("no cgroup2 hierarchy")
+        self.cgroup = existing or os.path.join(str(base), name)
+        self.own = existing is None
+        if self.own:
+            try:
+                os.mkdir(self.cgroup, 0o755)
+            except OSError as exc:
+                raise ProbeUnavailable(f"cannot make a cgroup for the run ({exc.strerror})") from None
+        try:
+            self.counter = EngineCounter(self.cgroup, path)
+        except BaseException:
+            self._remove()
+            raise
+
+    def holds(self, pid: int) -> bool:
+        """Whether process ``pid`` (the run's supervisor or init) is in the cgroup."""
+        try:
+            with open(os.path.join(self.cgroup, "cgroup.procs")) as fh:
+                return str(pid) in fh.read().split()
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        """After the run's processes are gone."""
+        self.counter.close()
+        self._remove()
+
+    def _remove(self) -> None:
+        if self.own:
+            try:
+                os.rmdir(self.cgroup)
+            except OSError:  # a process of the run still dying: left empty, harmless
+                pass
+
+
+@functools.lru_cache(maxsize=1)
+def unavailable() -> str | None:
+    """Why the kernel will not count engine runs for this grader (None: it will). Tried
+    once per process, the way a run does it."""
+    if os.environ.get("GRADKIT_KERNEL_RULES") == "0":  # the grader's environment, never the sandbox's
+        return "turned off (GRADKIT_KERNEL_RULES=0)"
+    try:
+        RunProbe(f"gradkit-engine-try-{os.getpid()}").close()
+    except ImportError:
+        return "pyelftools is not installed"
+    except (OSError, ValueError) as exc:  # ValueError: an ELF file pyelftools cannot read
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def level() -> str:
+    """Who observes the rules for a grading started now."""
+    return RULES_KERNEL if unavailable() is None else RULES_IN_PROCESS
+
+
+def start(name: str, existing: str | None = None) -> RunProbe | None:
+    """A run's probe, or None where the kernel will not count (``unavailable`` says why)."""
+    if unavailable() is not None:
+        return None
+    try:
+        return RunProbe(name, existing)
+    except (OSError, ValueError):
+        return None
+
+
+def harness_runs(message: Mapping[str, Any]) -> int:
+    """Backward passes the worker's harness runs itself serving ``message``
+    (gradkit/untrusted/worker.py), decided from the request alone: two ledger probes
+    around an import ("load"), and around a call two more, one per recipe leaf given a
+    ``.grad`` by a backward pass, and for a vjp its backward plus a probe (a drawing: a
+    probe). Where a path is not taken (a syntax error, a value that is not a tensor) the
+    harness runs fewer: this is the most it runs."""
+    op = message.get("op")
+    if op == "load":
+        return 2
+    if op != "call":
+        return 0
+    graph = message.get("graph")
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    leaves = sum(1 for n in nodes or [] if isinstance(n, dict) and n.get("op") == "leaf" and n.get("grad"))
+    vjp, draw = bool(message.get("vjp")), bool(message.get("draw"))
+    return 2 + leaves + int(vjp) + int(vjp or draw)
+
+
+class EngineWitness:
+    """One worker's engine runs, read by the grader around each request.
+
+    A run between requests (a thread of the student's, after a reply), or while the
+    module is imported (its own "load" request), belongs to no call: like the worker's own
+    ledger, it counts against every later call of the worker (``outside``)."""
+
+    def __init__(self, counter: EngineCounter) -> None:
+        self.counter = counter
+        self.last = counter.read()
+        self.outside = 0  # runs no call owns (imported, or between requests)
+        self.loaded = False  # the module's "load" request was sent
+        self.call_runs = 0  # the student's runs in the last call
+        self.ready = False  # the worker has answered once: its start-up (a ledger probe) is over
+
+    def before(self) -> None:
+        now = self.counter.read()
+        if self.ready:
+            self.outside += self.counter.beyond(self.last, now, 0)
+        self.last = now
+
+    def after(self, message: Mapping[str, Any]) -> None:
+        now = self.counter.read()
+        runs = self.counter.beyond(self.last, now, harness_runs(message))
+        self.last = now
+        if not self.ready:  # the first reply (a ping): the worker's start-up, before any student code
+            self.ready = True
+        elif message.get("op") == "load":
+            self.outside += runs
+        else:
+            self.call_runs = runs
+
+    def judge(self, facts: dict[str, Any], flags: list[dict[str, Any]], label: str) -> None:
+        """Put the kernel's verdict into the call's facts: autograd was used when the kernel
+        counted a run of the student's in the call, or one no call owns; else not, whatever
+        the reply said. Each such verdict is flagged for the instructor, named as the kernel's."""
+        facts["autograd_used"] = bool(self.call_runs or self.outside)
+        facts["rules_observed_by"] = RULES_KERNEL
+        detail = None
+        if self.call_runs:
+            detail = f"{self.call_runs} autograd engine run(s) or forward-AD entries in the call"
+        elif self.outside:
+            detail = f"{self.outside} autograd engine run(s) at import or between calls"
+        entry = {"function": label, "event": "engine_kernel", "detail": f"counted by the kernel: {detail}"}
+        if detail and entry not in flags and len(flags) < 500:
+            flags.append(entry)
+
+    def close(self) -> None:
+        self.counter.close()
