@@ -13,7 +13,9 @@ check and is not reached by the kit's own checks.
 When the budget is spent, the rest of the shrink is called off (hypothesis's own
 "shrinking takes too long" exit, taken at once), rather than letting the shrinker try
 input after input only to have each rejected: that grader-side work (drawing inputs,
-building graphs, computing references) would cost as much as the calls saved.
+building graphs, computing references) would cost as much as the calls saved. The
+budget is also spent after ``SHRINK_EXAMPLES`` shrink steps, calls or not: steps the
+cache answers, or that never reach the worker, are grader work too.
 
 Every outcome is kept by the call's encoded request (and the requests made before
 it in the same example), so hypothesis's final replay of the best example gets the
@@ -33,6 +35,11 @@ from .untrusted import wire
 from .verdicts import StudentError
 
 SHRINK_CALLS = int(os.environ.get("GRADKIT_SHRINK_CALLS", "40"))
+# Shrink steps the grader runs per check (drawing, building, the reference), worker call or
+# not: steps the cache answers or that never reach the worker cost the grader all the same
+# (a buggy submission: 979 shrink steps for 613 generated examples, 213 of them in two
+# graph_leaves checks that made 35 calls).
+SHRINK_EXAMPLES = int(os.environ.get("GRADKIT_SHRINK_EXAMPLES", str(2 * SHRINK_CALLS)))
 SAFETY_S = float(os.environ.get("GRADKIT_SHRINK_SAFETY_S", "20"))
 
 
@@ -60,6 +67,7 @@ class Budget:
         self.chain = b""
         self.rejected = 0
         self.exhausted = False
+        self.shrink_examples = 0
 
     def failed(self) -> None:
         """The running example failed: from now on, hypothesis is shrinking."""
@@ -117,8 +125,10 @@ def _install() -> None:
 
     def test_function(self: Any, data: Any) -> Any:
         result = original(self, data)
-        if BUDGET.exhausted and self.interesting_test_cases:
-            self.exit_with(engine.ExitReason.very_slow_shrinking)
+        if self.interesting_test_cases:  # shrinking: a step of the budget's
+            BUDGET.shrink_examples += 1
+            if BUDGET.exhausted or BUDGET.shrink_examples >= SHRINK_EXAMPLES:
+                self.exit_with(engine.ExitReason.very_slow_shrinking)
         return result
 
     test_function.gradkit_budget = True  # type: ignore[attr-defined]  # a mark: installed once
