@@ -144,12 +144,11 @@ class EngineCounter:
         """Entries so far, per symbol (ENGINE_SYMBOLS, then FORWARD_AD_SYMBOLS)."""
         return tuple(sum(struct.unpack("<Q", os.read(fd, 8))[0] for fd in fds) for fds in self._fds)
 
-    def beyond(self, since: tuple[int, ...], now: tuple[int, ...], expected: int) -> int:
-        """Engine runs and forward-AD entries between two reads beyond ``expected`` runs
-        of the harness's own (each entry point checked on its own: one of them is enough)."""
+    def beyond(self, since: tuple[int, ...], now: tuple[int, ...], expected: int) -> tuple[int, int]:
+        """Engine runs between two reads beyond ``expected`` runs of the harness's own (each
+        entry point checked on its own: one of them is enough), and forward-AD entries."""
         runs = [b - a for a, b in zip(since, now)]
-        engine = max(runs[:self._engine]) - expected
-        return max(engine, 0) + sum(runs[self._engine:])
+        return max(max(runs[:self._engine]) - expected, 0), sum(runs[self._engine:])
 
     def close(self) -> None:
         for fds in self._fds:
@@ -288,40 +287,46 @@ class EngineWitness:
         self.last = counter.read()
         self.outside = 0  # runs no call owns (imported, or between requests)
         self.loaded = False  # the module's "load" request was sent
-        self.call_runs = 0  # the student's runs in the last call
+        self.call_runs = 0  # the student's runs in the last call (forward-AD entries included)
+        self.call_backward: int | None = None  # its backward passes (None: not told apart)
         self.ready = False  # the worker has answered once: its start-up (a ledger probe) is over
 
     def before(self) -> None:
         now = self.counter.read()
         if self.ready:
-            self.outside += self.counter.beyond(self.last, now, 0)
+            self.outside += sum(self.counter.beyond(self.last, now, 0))
         self.last = now
 
     def after(self, message: Mapping[str, Any]) -> None:
         now = self.counter.read()
-        runs = self.counter.beyond(self.last, now, harness_runs(message))
+        backward, forward = self.counter.beyond(self.last, now, harness_runs(message))
         self.last = now
         if not self.ready:  # the first reply (a ping): the worker's start-up, before any student code
             self.ready = True
         elif message.get("op") == "load":
-            self.outside += runs
+            self.outside += backward + forward
         else:
-            self.call_runs = runs
+            self.call_runs = backward + forward
+            # backward passes the call ran, where no harness backward shares its window
+            self.call_backward = None if message.get("vjp") or message.get("draw") else backward
 
     def judge(self, facts: dict[str, Any], flags: list[dict[str, Any]], label: str) -> None:
         """Put the kernel's verdict into the call's facts: autograd was used when the kernel
         counted a run of the student's in the call, or one no call owns; else not, whatever
-        the reply said. Each such verdict is flagged for the instructor, named as the kernel's."""
-        facts["autograd_used"] = bool(self.call_runs or self.outside)
+        the reply said (and the backward passes are the kernel's count). A reply that said
+        otherwise is flagged for the instructor: the student's code wrote it."""
+        used = bool(self.call_runs or self.outside)
+        if used and not facts.get("autograd_used"):
+            detail = (f"{self.call_runs} engine run(s) or forward-AD entries in the call"
+                      if self.call_runs else f"{self.outside} engine run(s) at import or between calls")
+            entry = {"function": label, "event": "engine_kernel",
+                     "detail": f"the kernel counted {detail}; the reply said no autograd"}
+            if entry not in flags and len(flags) < 500:
+                flags.append(entry)
+        facts["autograd_used"] = used
+        if self.call_backward is not None:
+            facts["backward_calls"] = self.call_backward
         facts["rules_observed_by"] = RULES_KERNEL
-        detail = None
-        if self.call_runs:
-            detail = f"{self.call_runs} autograd engine run(s) or forward-AD entries in the call"
-        elif self.outside:
-            detail = f"{self.outside} autograd engine run(s) at import or between calls"
-        entry = {"function": label, "event": "engine_kernel", "detail": f"counted by the kernel: {detail}"}
-        if detail and entry not in flags and len(flags) < 500:
-            flags.append(entry)
 
     def close(self) -> None:
         self.counter.close()
