@@ -12,6 +12,7 @@ from hypothesis.control import current_build_context, currently_in_test_context
 
 from checks import engine_graphs as eg
 from checks import engine_pictures
+from checks import plain_arrays as plain
 from checks.contract import rule_check, untouched_check
 from checks.diagnose import FEATURES, approx, when
 from checks.expect import Case
@@ -516,7 +517,7 @@ def function_specs(draw):
              {"kind": "exp", "c": coeffs(0.1, 1.0), "a": coeffs(0.5, 1.0)},
              {"kind": "sin", "c": coeffs(-0.1, 0.1), "a": coeffs(0.5, 1.0)},
              {"kind": "square_of_sum", "c": coeffs(0.5, 1.0), "a": coeffs(0.5, 1.0)}]
-    x = torch.tensor(coeffs(-1.0, 1.0), dtype=torch.float64).reshape(shape).tolist()
+    x = plain.nest(coeffs(-1.0, 1.0), shape)  # tensors are built by the check, after drawing
     return {"terms": terms}, x
 
 
