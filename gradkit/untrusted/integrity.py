@@ -175,7 +175,13 @@ def _sweeper(entries: list[tuple[Any, ...]],
                len(group[0][1]) if group[0][6] is not None else -1)
               for group in by_space.values()]
     functions = [(e[3], e[4], e[0]) for e in entries if e[4] is not None]
-    closures = [(e[3], e[5], e[0], all(c is not missing for c in e[5])) for e in entries if e[5]]
+    # A function's ``__closure__`` is read-only: its cells are the snapshot's for good, so
+    # the contents of every cell filled then are compared in one pass (one emptied since
+    # raises: then function by function); a function with an empty cell, one by one.
+    closures = [(e[3], e[5], e[0]) for e in entries if e[5] and all(c is not missing for c in e[5])]
+    partial = [(e[3], e[5], e[0]) for e in entries if e[5] and any(c is missing for c in e[5])]
+    all_cells = tuple(c for value, _, _ in closures for c in value.__closure__)
+    all_contents = tuple(o for _, cells, _ in closures for o in cells)
 
     def sweep() -> list[str]:
         out: list[str] = []
@@ -185,14 +191,12 @@ def _sweeper(entries: list[tuple[Any, ...]],
                 out += _changed_values(group)
         if code_written is None or code_written() > 0:
             out += [key + ".__code__" for value, code, key in functions if value.__code__ is not code]
-        for value, cells, key, full in closures:
-            closure = value.__closure__  # a read-only attribute: only the contents can change
-            try:
-                same = full and all_(map_(is_, map_(contents, closure), cells))
-            except ValueError:  # a cell emptied since
-                same = False
-            if not same and any_(_cell(c) is not o for c, o in zip_(closure, cells)):
-                out.append(key + ".__closure__")
+        try:
+            same = all_(map_(is_, map_(contents, all_cells), all_contents))
+        except ValueError:  # a cell empty now (or at the snapshot: _MISSING never is a content)
+            same = False
+        out += [key + ".__closure__" for value, cells, key in (partial if same else closures + partial)
+                if any_(_cell(c) is not o for c, o in zip_(value.__closure__, cells))]
         return out[:20]
 
     return sweep
