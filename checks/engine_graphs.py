@@ -471,6 +471,18 @@ def _leading_only(grad: torch.Tensor, shape) -> torch.Tensor:
     return grad.sum(dim=tuple(range(extra))) if extra > 0 else grad
 
 
+def _first_axis_once(grad: torch.Tensor, shape) -> torch.Tensor:
+    """Summed over dimension 0 whenever the shapes differ, and nothing else."""
+    return grad.sum(0) if tuple(grad.shape) != tuple(shape) else grad
+
+
+def _size_one_only(grad: torch.Tensor, shape) -> torch.Tensor:
+    """Summed over the input's size-1 dimensions (kept), the extra leading ones left."""
+    lead = grad.dim() - len(shape)
+    dims = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(dim=dims, keepdim=True) if dims else grad
+
+
 def _broadcasting(reduce):
     def rule(op, k, inputs, g, out):
         if op not in ("add", "sub", "mul", "div"):
@@ -546,7 +558,9 @@ def _pow_variants():
 
 WRONG_RULES = {
     "no_broadcast_reduction": [_broadcasting(lambda grad, shape: grad),
-                               _broadcasting(_leading_only)],
+                               _broadcasting(_leading_only),
+                               _broadcasting(_first_axis_once),
+                               _broadcasting(_size_one_only)],
     "mean_grad_not_divided": [_mean_by(lambda a: 1), _mean_by(lambda a: a.shape[0]),
                               _mean_by(lambda a: a.shape[-1])],
     "matmul_wrong_side": [_matmul_left, _matmul_right],
