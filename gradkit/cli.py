@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--budget", type=float, metavar="SECONDS",
                        help="seconds of calls the whole run may use (default: 240)")
     check.add_argument("--html", metavar="DIR", help="also write an HTML report to DIR/index.html")
+    check.add_argument("--function", action="append", metavar="NAME", dest="functions",
+                       help="grade only this function (repeatable; its topic is read from it)")
     check.add_argument("--watch", action="store_true", help="grade again whenever a file changes")
     check.add_argument("--watch-rounds", type=int, help=argparse.SUPPRESS)  # for tests
     check.set_defaults(run=_check)
@@ -192,10 +194,16 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
         result = previous  # nothing to grade again (the watch says so)
     else:
         try:
-            whole = not planned or all(fns is None for fns in planned.values())
-            result = grade(args.target, list(planned) if planned else args.topics,
-                           timeout=args.timeout, pictures=True,
-                           functions=None if whole else [f"{t}.{n}" for t, n in regraded])
+            topics: list[str] | None
+            functions: list[str] | None
+            if planned:
+                whole = all(fns is None for fns in planned.values())
+                topics, functions = list(planned), None if whole else [
+                    f"{t}.{n}" for t, n in regraded]
+            else:
+                topics, functions = _chosen(args)
+            result = grade(args.target, topics, timeout=args.timeout, pictures=True,
+                           functions=functions)
         except GradingError as exc:
             print(f"gradkit: {exc}", file=sys.stderr)
             return EXIT_GRADING_ERROR, None
@@ -215,6 +223,16 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
         print(i18n.text("check.exit_failed"))
     sys.stdout.flush()
     return code, result
+
+
+def _chosen(args: argparse.Namespace) -> tuple[list[str] | None, list[str] | None]:
+    """(topics, functions) a `check` names: ``--function NAME`` alone grades NAME's topic."""
+    functions = getattr(args, "functions", None) or None
+    if functions and not args.topics:
+        owners = [fn.topic for fn in catalog.all_functions()
+                  if fn.name in functions or f"{fn.topic}.{fn.name}" in functions]
+        return (list(dict.fromkeys(owners)) or None), functions
+    return args.topics, functions
 
 
 def _grade(args: argparse.Namespace) -> int:

@@ -129,3 +129,17 @@ def test_without_dot_check_still_grades_and_says_how_to_get_pictures(tmp_path):
                   extra_env={"PATH": str(empty)})
     assert out.returncode == 0 and "Total: 5 / 5" in out.stdout
     assert "apt-get install graphviz" in out.stdout
+
+
+def test_check_one_function_runs_only_its_checks_and_says_the_grading_is_partial(tmp_path):
+    sub = overlay(tmp_path / "sub", {"manual_grad": (MUTANTS / "manual_grad" / "linear_dw_halved.py")
+                                     .read_text()})
+    other = gradkit("check", "--function", "sigmoid_neuron_grad", "--target", str(sub), cwd=tmp_path)
+    assert other.returncode == 0, other.stdout + other.stderr  # the wrong function is not graded
+    assert "sigmoid_neuron_grad" in other.stdout and "linear_mse_grad" not in other.stdout
+    points = catalog.function("manual_grad", "sigmoid_neuron_grad").points
+    assert f"Total: {points:g} / {points:g}" in other.stdout
+    assert "partial grading: only manual_grad.sigmoid_neuron_grad graded" in other.stdout
+    unknown = gradkit("check", "manual_grad", "--function", "backward_twice", "--target", str(sub),
+                      cwd=tmp_path)
+    assert unknown.returncode not in (0, 1) and "unknown function backward_twice" in unknown.stderr
