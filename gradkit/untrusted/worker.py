@@ -225,7 +225,7 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
     finally:  # since the last mark: the gap after the last call, and the recipe's own passes
         if ledger.mark(expected=_recipe_backwards(request)):
             _outside(ledger, audit, "autograd ran between calls")
-    before = _digests(args)
+    before = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
     grads_before = {path: t.grad for path, t in _tensor_args(args)}  # held: identity survives
     folder = os.path.dirname(request["path"])
     for watch in watches.values():
@@ -256,9 +256,9 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
     if runs > engine.calls:
         _note(audit, "engine_unseen", f"{runs - engine.calls} autograd engine run(s) or forward-AD "
               "level(s) that no mode or wrapper saw (torch's own counters did)")
-    after = _digests(args)
     facts: Facts = {
-        "mutated": [i for i, (a, b) in enumerate(zip(after, before)) if a != b],
+        "mutated": [i for i, (a, b) in enumerate(zip(args, before))
+                    if b is not None and not _same_values(a, b)],
         # autograd_used, optim_used, is_leaf_read: the watches ``serve`` installs
         **{name: watch.used for name, watch in watches.items()},  # type: ignore[typeddict-item]
         # The engine's own counter: runs in this call, or anywhere outside a call before it.
@@ -266,7 +266,7 @@ def _call(fn: Callable[..., Any], request: CallRequest, watches: dict[str, Any],
         "backward_calls": max(engine.calls, runs),
         "arg_grads": {path: _grad_facts(t, grads_before[path]) for path, t in _tensor_args(args)},
         # The grader compares these with the digests of what it sent (integrity.screen).
-        "inputs_digest": after,
+        "inputs_digest": _digests(args),
     }
     if request.get("vjp"):  # after the facts: the harness's own backward is not the student's
         facts["vjp"] = _vjp(value, args, request["vjp"], folder)
@@ -394,10 +394,14 @@ def _flood_error() -> ErrorReply:
     return _error("output_flood", mb=OUTPUT_CAP_BYTES // (1 << 20))
 
 
+def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
+    a = a.detach()
+    return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
+
+
 def _digests(args: list[Any]) -> list[str | None]:
-    """Each tensor argument's dtype, shape and values, hashed (``wire.digest``); None for
-    the others. Before and after the call: an input changed in place is one whose digest
-    changed, and the grader checks the digests after against what it sent."""
+    """Each tensor argument's dtype, shape and values after the call, hashed
+    (``wire.digest``); None for the others. The grader checks them against what it sent."""
     return [wire.digest(a) if isinstance(a, torch.Tensor) else None for a in args]
 
 
