@@ -77,6 +77,10 @@ class Budget:
     def call(self, request: dict[str, Any], send: Callable[[], Any]) -> Any:
         """``send()``'s outcome for ``request``, from the cache when this example's calls so far
         were all seen before; past the budget, a new call is rejected instead of made."""
+        with wire.reading_once():  # the key's encoding and the request's read each tensor once
+            return self._call(request, send)
+
+    def _call(self, request: dict[str, Any], send: Callable[[], Any]) -> Any:
         example = _example()
         if example is None:
             return send()

@@ -244,3 +244,26 @@ def test_a_digest_ignores_what_a_subclass_says_about_itself():
     real = torch.tensor([1.0, 2.0, 3.0, 4.0])
     liar = real.as_subclass(Liar)
     assert wire.digest(liar) == wire.digest(real) != wire.digest(torch.zeros(3))
+
+
+def test_inside_reading_once_a_tensor_is_read_once(monkeypatch):
+    """The grader encodes a call's arguments for the shrink budget's key and for the
+    request, and hashes them for screen: one read of each tensor per block, never a read
+    kept past it (the grader's tensors may change between calls)."""
+    reads = []
+    real = wire._bytes
+    monkeypatch.setattr(wire, "_bytes", lambda t: reads.append(1) or real(t))
+    x, y = torch.arange(4.0), torch.ones(2, 2)
+    with wire.reading_once():
+        first = wire.encode({"args": [x, y, x]})
+        with wire.reading_once():  # the request, inside the budget's block
+            again = wire.encode({"op": "call", "args": [x, y]})
+        digest = wire.digest(x)
+    assert len(reads) == 2
+    assert wire.decode(first)["args"][2].tolist() == x.tolist()
+    assert wire.decode(again)["args"][1].tolist() == y.tolist()
+    assert digest == wire.digest(torch.arange(4.0)) and len(reads) == 3
+    x.add_(1)  # between blocks: read again
+    with wire.reading_once():
+        assert wire.decode(wire.encode({"v": x}))["v"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert wire._READ.get() is None

@@ -638,7 +638,8 @@ class Submission:
             message["functions"] = {str(k): v for k, v in functions.items()}
         if draw is not None:
             message.update({"draw": True, "names": list(draw)})
-        reply = integrity.screen(message, self._exchange(message, key, label), self.flags)
+        with wire.reading_once():  # the request's encoding and screen's digests: one read
+            reply = integrity.screen(message, self._exchange(message, key, label), self.flags)
         if not reply.get("ok"):
             sent_error = reply.get("error")
             err: dict[str, Any] = sent_error if isinstance(sent_error, dict) else {}

@@ -10,12 +10,14 @@ returns junk costs its own check and nothing more.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import math
 import re
 import struct
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import torch
 
@@ -123,7 +125,7 @@ class _Encoder:
         if self.size + math.prod(shape) * itemsize > MAX_FRAME_BYTES:
             raise WireError("wire.too_large", mb=MAX_FRAME_BYTES >> 20)
         try:
-            data = _bytes(_DETACH(t))
+            data = _read(t)
         except Exception as exc:  # a tensor torch can hold but not copy to the CPU
             raise WireError("wire.unreadable", detail=f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         self.size += len(data)
@@ -137,6 +139,42 @@ class _Encoder:
             "has_grad_fn": has_grad_fn,
             "blob": len(self.blobs) - 1,
         }
+
+
+# The tensors read inside a ``reading_once`` block: id -> (the tensor, held so that its id
+# is not another's, and its bytes).
+_READ: contextvars.ContextVar[dict[int, tuple[torch.Tensor, bytes]] | None] = \
+    contextvars.ContextVar("gradkit_wire_read", default=None)
+
+
+@contextlib.contextmanager
+def reading_once() -> Iterator[None]:
+    """Within the block, each tensor's bytes are read once however often it is encoded or
+    hashed: the grader encodes a call's arguments for the shrink budget's key and for the
+    request, and hashes them to check what the worker says of them after the call. Only for
+    the grader's own tensors, which nothing changes inside the block; a block inside another
+    is the same block."""
+    if _READ.get() is not None:
+        yield
+        return
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _read(t: torch.Tensor) -> bytes:
+    """``_bytes`` of the tensor, from this ``reading_once`` block's memory where it was read."""
+    memory = _READ.get()
+    if memory is None:
+        return _bytes(_DETACH(t))
+    seen = memory.get(id(t))
+    if seen is not None and seen[0] is t:
+        return seen[1]
+    data = _bytes(_DETACH(t))
+    memory[id(t)] = (t, data)
+    return data
 
 
 def _bytes(t: torch.Tensor) -> bytes:
@@ -160,7 +198,7 @@ def digest(t: torch.Tensor) -> str:
     hashes what it sent the same way and decides itself whether the input was changed."""
     with _NO_TORCH_FUNCTION():
         head = f"{DTYPE_NAMES.get(_DTYPE(t), _DTYPE(t))}{tuple(_SHAPE(t))}".encode()
-        data = _bytes(_DETACH(t))
+        data = _read(t)
     return _BLAKE2B(head + b"|" + data, digest_size=16).hexdigest()
 
 
