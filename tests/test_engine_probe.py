@@ -82,7 +82,7 @@ def _student(cgroup: str, done: int) -> None:  # pragma: no cover - a forked chi
 def test_the_kernel_counts_the_run_s_threads_and_children_and_not_the_grader():
     with fwad.dual_level():  # its first use scripts decompositions from source: done here, uncounted
         fwad.make_dual(torch.ones(2), torch.ones(2))
-    probe = engine_probe.RunProbe(f"gradkit-engine-test-{os.getpid()}")
+    probe = engine_probe.RunProbe(f"gradkit-engine-{os.getpid()}-test")
     try:
         zero = probe.counter.read()
         read, write = os.pipe()
@@ -122,6 +122,15 @@ def double_backward(x):
     (y * y).sum().backward()
     return y.grad
 
+_cache = {}
+
+def traced_once(x):  # autograd in its first call only, the answer kept for the next ones
+    if "g" not in _cache:
+        y = x.detach().requires_grad_()
+        (y * y).sum().backward()
+        _cache["g"] = y.grad
+    return _cache["g"] * 1
+
 def forward_ad(x):
     import torch.autograd.forward_ad as fwad
     with fwad.dual_level():
@@ -150,7 +159,9 @@ def test_the_harness_s_own_runs_are_never_the_student_s(tmp_path, scratch):
         used = sub.call("m", "double_backward", [x])
         assert used.facts["autograd_used"] and used.facts["backward_calls"] == 1
         assert sub.call("m", "forward_ad", [x]).facts["autograd_used"]
-        assert sub.call("m", "plain", [x]).facts["autograd_used"] is False  # each call its own
+        assert sub.call("m", "plain", [x]).facts["autograd_used"] is False  # each function its own
+        assert [sub.call("m", "traced_once", [x]).facts["autograd_used"] for _ in range(3)] == [True] * 3
+        assert sub.call("m", "plain", [x]).facts["autograd_used"] is False
         assert not [f for f in sub.flags if f["event"] == "engine_kernel"]  # the replies agreed
     finally:
         sub.close()

@@ -66,7 +66,11 @@ def test_no_route_reaches_full_marks_unflagged(cheated, folder, topic, function,
     if expect in ("flagged", "lost"):
         assert flagged and (fn.score < fn.max_score or expect == "flagged")
     else:
-        assert fn.score == 0 and fn.gated_by == expect, (fn.score, fn.gated_by)
+        # Where the kernel counts engine runs, a changed grader that hid autograd is also
+        # caught by that count, which gates first; the change is still named (below).
+        kernel = result.environment["isolation"].get("rules") == "kernel"
+        gates = {expect} | ({"no_autograd"} if kernel and expect == "integrity" else set())
+        assert fn.score == 0 and fn.gated_by in gates, (fn.score, fn.gated_by)
     if expect == "integrity":  # the student reads the reason, the instructor the flag
         assert any("modified the grader or torch" in c.message for c in fn.failed)
         assert any(f["event"] == "tampered" for f in result.flags)
@@ -157,3 +161,44 @@ def test_a_forged_reply_is_named_to_the_instructor_not_the_student(forged):
     assert "did not sign" in detail
     shown = json.dumps(gradescope.to_dict(result))
     assert "did not sign" not in shown and "modified the grader or torch" in shown
+
+
+# Forgeries that sign their replies with the key they read out of the worker's own memory
+# (key_forge/manual_grad.py, ROUTE): every reply is well formed and signed, so only an
+# observation the student's process cannot reach tells (gradkit/untrusted/engine_probe.py):
+# the kernel's count of the run's engine entries, threads and forked children included.
+KEY_ROUTES = ["call", "thread", "fork"]
+
+
+@pytest.fixture(scope="module")
+def key_forged(tmp_path_factory):
+    from gradkit.untrusted import engine_probe
+    why = engine_probe.unavailable()
+    if why is not None:
+        pytest.skip(f"the kernel will not count engine runs here ({why}): the rule is only "
+                    "the worker's, and the results say so (tests/test_engine_probe.py)")
+    os.environ.setdefault("GRADKIT_EXAMPLES", "5")
+    work = tmp_path_factory.mktemp("key_forge")
+    source = (FORGERIES / "key_forge" / "manual_grad.py").read_text(encoding="utf-8")
+    jobs = []
+    for route in KEY_ROUTES:
+        folder = work / f"route-{route}"
+        folder.mkdir()
+        variant = source.replace('ROUTE = "call"', f'ROUTE = "{route}"')
+        assert variant != source or route == "call"
+        (folder / "manual_grad.py").write_text(variant, encoding="utf-8")
+        for path in (work, folder, folder / "manual_grad.py"):  # a sandbox uid reads it
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        jobs.append({"name": route, "folder": str(folder), "topics": ["manual_grad"],
+                     "timeout": 60.0})
+    return grade_many(jobs, work)
+
+
+@pytest.mark.parametrize("route", KEY_ROUTES)
+def test_a_reply_signed_with_the_stolen_key_loses_the_rule_s_points(key_forged, route):
+    result = key_forged[route]
+    assert result.environment["isolation"]["rules"] == "kernel"
+    for fn in result.functions:
+        assert fn.score == 0 and fn.gated_by == "no_autograd", (fn.function, fn.score, fn.gated_by)
+        assert any(f["event"] == "engine_kernel" and f["function"] == f"manual_grad.{fn.function}"
+                   and "the reply said no autograd" in f["detail"] for f in result.flags), result.flags

@@ -51,6 +51,7 @@ FORWARD_AD_SYMBOLS = (
 _SYSCALL = {"x86_64": 298, "aarch64": 241}  # perf_event_open's number
 _UPROBE_TYPE = "/sys/bus/event_source/devices/uprobe/type"
 _FD_CLOEXEC = 1 << 3  # PERF_FLAG_FD_CLOEXEC
+_FORMAT_GROUP = 1 << 3  # PERF_FORMAT_GROUP: one read() gives every counter of a CPU
 _PID_CGROUP = 1 << 2  # PERF_FLAG_PID_CGROUP: "pid" is a cgroup folder's descriptor
 _ATTR = struct.Struct("<IIQQQQQIIQQ")  # perf_event_attr up to config2 (PERF_ATTR_SIZE_VER1)
 
@@ -92,7 +93,8 @@ def symbol_offsets(path: str, names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(offsets)
 
 
-def _open_uprobe(cgroup: int, cpu: int, path: ctypes.Array[ctypes.c_char], offset: int) -> int:
+def _open_uprobe(cgroup: int, cpu: int, path: ctypes.Array[ctypes.c_char], offset: int,
+                 leader: int = -1) -> int:
     """A counter of the times any task of the cgroup (open as descriptor ``cgroup``) runs
     the instruction at ``offset`` of the library at ``path`` on ``cpu``. A cgroup event is
     the CPU's, not a task's: nothing is inherited when a task of the run starts a thread or
@@ -107,10 +109,10 @@ def _open_uprobe(cgroup: int, cpu: int, path: ctypes.Array[ctypes.c_char], offse
             pmu = int(fh.read())
     except (OSError, ValueError) as exc:
         raise ProbeUnavailable(f"the kernel has no uprobe event source ({exc})") from None
-    attr = ctypes.create_string_buffer(_ATTR.pack(pmu, _ATTR.size, 0, 0, 0, 0, 0, 0, 0,
+    attr = ctypes.create_string_buffer(_ATTR.pack(pmu, _ATTR.size, 0, 0, 0, _FORMAT_GROUP, 0, 0, 0,
                                                   ctypes.addressof(path), offset), _ATTR.size)
     libc = ctypes.CDLL(None, use_errno=True)
-    fd = libc.syscall(number, attr, cgroup, cpu, -1, _FD_CLOEXEC | _PID_CGROUP)
+    fd = libc.syscall(number, attr, cgroup, cpu, leader, _FD_CLOEXEC | _PID_CGROUP)
     if fd < 0:
         err = ctypes.get_errno()
         raise ProbeUnavailable(err, f"perf_event_open (uprobe, cgroup): {os.strerror(err)}")
@@ -126,23 +128,32 @@ class EngineCounter:
         engine = symbol_offsets(path, ENGINE_SYMBOLS)
         forward = symbol_offsets(path, FORWARD_AD_SYMBOLS)
         self._path = ctypes.create_string_buffer(path.encode())  # the kernel reads it at open
-        self._fds: list[list[int]] = []
+        self._fds: list[int] = []  # per CPU, a group: every symbol's counter, read at once
+        self._symbols = len(engine) + len(forward)
         group = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            for offset in engine + forward:
-                self._fds.append([])
-                for cpu in _cpus():
-                    self._fds[-1].append(_open_uprobe(group, cpu, self._path, offset))
+            for cpu in _cpus():
+                leader = _open_uprobe(group, cpu, self._path, engine[0])
+                self._fds.append(leader)
+                for offset in engine[1:] + forward:
+                    self._fds.append(_open_uprobe(group, cpu, self._path, offset, leader))
         except BaseException:
             self.close()
             raise
         finally:
             os.close(group)
+        self._leaders = self._fds[::self._symbols]
         self._engine = len(engine)
+        self._format = struct.Struct(f"<{1 + self._symbols}Q")  # nr, then each counter's value
 
     def read(self) -> tuple[int, ...]:
-        """Entries so far, per symbol (ENGINE_SYMBOLS, then FORWARD_AD_SYMBOLS)."""
-        return tuple(sum(struct.unpack("<Q", os.read(fd, 8))[0] for fd in fds) for fds in self._fds)
+        """Entries so far, per symbol (ENGINE_SYMBOLS, then FORWARD_AD_SYMBOLS): one read()
+        per CPU."""
+        totals = [0] * self._symbols
+        for leader in self._leaders:
+            values = self._format.unpack(os.read(leader, self._format.size))[1:]
+            totals = [t + v for t, v in zip(totals, values)]
+        return tuple(totals)
 
     def beyond(self, since: tuple[int, ...], now: tuple[int, ...], expected: int) -> tuple[int, int]:
         """Engine runs between two reads beyond ``expected`` runs of the harness's own (each
@@ -151,9 +162,8 @@ class EngineCounter:
         return max(max(runs[:self._engine]) - expected, 0), sum(runs[self._engine:])
 
     def close(self) -> None:
-        for fds in self._fds:
-            for fd in fds:
-                os.close(fd)
+        for fd in reversed(self._fds):
+            os.close(fd)
         self._fds = []
 
 
@@ -195,10 +205,12 @@ class RunProbe:
         self.cgroup = existing or os.path.join(str(base), name)
         self.own = existing is None
         if self.own:
+            _sweep(str(base))
             try:
                 os.mkdir(self.cgroup, 0o755)
             except OSError as exc:
                 raise ProbeUnavailable(f"cannot make a cgroup for the run ({exc.strerror})") from None
+        self.charged: set[str] = set()  # the run's functions that ran autograd in a call
         try:
             self.counter = EngineCounter(self.cgroup, path)
         except BaseException:
@@ -226,6 +238,19 @@ class RunProbe:
                 pass
 
 
+def _sweep(base: str) -> None:
+    """Remove the run cgroups of graders that are gone (killed before closing their run):
+    empty folders named for a pid no longer there."""
+    for name in os.listdir(base):
+        parts = name.split("-")
+        if name.startswith("gradkit-engine-") and parts[2].isdigit() and not os.path.exists(
+                f"/proc/{parts[2]}"):
+            try:
+                os.rmdir(os.path.join(base, name))
+            except OSError:  # not empty, or not ours to remove
+                pass
+
+
 @functools.lru_cache(maxsize=1)
 def unavailable() -> str | None:
     """Why the kernel will not count engine runs for this grader (None: it will). Tried
@@ -233,7 +258,7 @@ def unavailable() -> str | None:
     if os.environ.get("GRADKIT_KERNEL_RULES") == "0":  # the grader's environment, never the sandbox's
         return "turned off (GRADKIT_KERNEL_RULES=0)"
     try:
-        RunProbe(f"gradkit-engine-try-{os.getpid()}").close()
+        RunProbe(f"gradkit-engine-{os.getpid()}-try").close()
     except ImportError:
         return "pyelftools is not installed"
     except (OSError, ValueError) as exc:  # ValueError: an ELF file pyelftools cannot read
@@ -275,6 +300,18 @@ def harness_runs(message: Mapping[str, Any]) -> int:
     return 2 + leaves + int(vjp) + int(vjp or draw)
 
 
+def with_import_facts(reply: dict[str, Any], loaded: dict[str, Any]) -> dict[str, Any]:
+    """The call's reply with what the worker saw while importing (its audit events, a
+    grader changed at import) put in front of the call's own: the grader screens them with
+    the call, as it did when the call imported the module."""
+    facts, before = reply.get("facts"), loaded.get("facts")
+    if isinstance(facts, dict) and isinstance(before, dict):
+        for key in ("audit", "tampered"):
+            if isinstance(before.get(key), list) and isinstance(facts.get(key, []), list):
+                facts[key] = before[key] + facts.get(key, [])
+    return reply
+
+
 class EngineWitness:
     """One worker's engine runs, read by the grader around each request.
 
@@ -282,8 +319,11 @@ class EngineWitness:
     module is imported (its own "load" request), belongs to no call: like the worker's own
     ledger, it counts against every later call of the worker (``outside``)."""
 
-    def __init__(self, counter: EngineCounter) -> None:
+    def __init__(self, counter: EngineCounter, charged: set[str] | None = None) -> None:
         self.counter = counter
+        # functions a call of which ran autograd: every later call of theirs is charged too
+        # (a gradient traced with autograd in one call and replayed in the next runs no engine)
+        self.charged = charged if charged is not None else set()
         self.last = counter.read()
         self.outside = 0  # runs no call owns (imported, or between requests)
         self.loaded = False  # the module's "load" request was sent
@@ -312,13 +352,19 @@ class EngineWitness:
 
     def judge(self, facts: dict[str, Any], flags: list[dict[str, Any]], label: str) -> None:
         """Put the kernel's verdict into the call's facts: autograd was used when the kernel
-        counted a run of the student's in the call, or one no call owns; else not, whatever
-        the reply said (and the backward passes are the kernel's count). A reply that said
-        otherwise is flagged for the instructor: the student's code wrote it."""
-        used = bool(self.call_runs or self.outside)
-        if used and not facts.get("autograd_used"):
+        counted a run of the student's in the call, or one no call owns, whatever the reply
+        said; the worker's own watch can still add what only it sees (a run in a call while
+        a thread of the student's was alive is the module's, not the call's). The backward
+        passes are the kernel's count. A reply that denied a counted run is flagged for the
+        instructor: the student's code wrote it."""
+        if self.call_runs:
+            self.charged.add(label)
+        counted = bool(self.call_runs or self.outside or label in self.charged)
+        used = counted or bool(facts.get("autograd_used"))  # the worker's watch may add, never hide
+        if counted and not facts.get("autograd_used"):
             detail = (f"{self.call_runs} engine run(s) or forward-AD entries in the call"
-                      if self.call_runs else f"{self.outside} engine run(s) at import or between calls")
+                      if self.call_runs else f"{self.outside} engine run(s) at import or between calls"
+                      if self.outside else "engine runs in an earlier call of this function")
             entry = {"function": label, "event": "engine_kernel",
                      "detail": f"the kernel counted {detail}; the reply said no autograd"}
             if entry not in flags and len(flags) < 500:

@@ -487,7 +487,7 @@ class Worker:
         self.sock, self.pid = run.spawn(fd, self.key)
         # The kernel's count of its engine runs, attached before any student code exists
         # (None where the kernel will not count: then the worker's own count is all there is).
-        self.engine = engine_probe.EngineWitness(run.engine.counter) if run.engine else None
+        self.engine = engine_probe.EngineWitness(run.engine.counter, run.engine.charged) if run.engine else None
 
     def request(self, message: Request, timeout: float) -> dict[str, Any]:
         # the answer is the worker's: a protocol.Reply in shape only if the worker is honest
@@ -495,8 +495,11 @@ class Worker:
             self._round_trip({"op": "ping"}, timeout)  # the worker's start-up is then done: its runs are not counted
         if self.engine is not None and not self.engine.loaded and message["op"] == "call":
             self.engine.loaded = True  # the import on its own: what it runs is no call's
-            self._round_trip({"op": "load", "path": message["path"], "module": message["module"]},
-                             timeout)
+            loaded = self._round_trip({"op": "load", "path": message["path"],
+                                       "module": message["module"]}, timeout)
+            if not loaded.get("ok"):
+                return loaded  # the import's error is the call's answer, as without the kernel
+            return engine_probe.with_import_facts(self._round_trip(message, timeout), loaded)
         return self._round_trip(message, timeout)
 
     def _round_trip(self, message: Request, timeout: float) -> dict[str, Any]:
