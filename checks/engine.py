@@ -591,6 +591,7 @@ def test_numerical_grad_leaves_x_untouched(student, device, raw):
     spec, x_list = raw
     x = torch.tensor(x_list, dtype=torch.float64, device=device)
     case = Case(student, TOPIC, "numerical_grad", None, x, EPS)
+    case.judged_args = [recipes.function(spec), x, EPS]  # an error raised here is judged too
     case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
     case.shown = dict(case.inputs)
     if 1 in case.run(functions={0: spec}).mutated:
@@ -605,6 +606,7 @@ def test_numerical_grad_no_autograd(student, device, raw):
     spec, x_list = raw
     x = torch.tensor(x_list, dtype=torch.float64, device=device)
     case = Case(student, TOPIC, "numerical_grad", None, x, EPS)
+    case.judged_args = [recipes.function(spec), x, EPS]  # an error raised here is judged too
     case.inputs["f"] = describe.Code(recipes.function_as_code(spec))
     case.shown = dict(case.inputs)
     reply = case.run(functions={0: spec})
