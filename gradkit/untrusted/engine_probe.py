@@ -359,12 +359,12 @@ class EngineWitness:
         instructor: the student's code wrote it."""
         if self.call_runs:
             self.charged.add(label)
-        counted = bool(self.call_runs or self.outside or label in self.charged)
-        used = counted or bool(facts.get("autograd_used"))  # the worker's watch may add, never hide
-        if counted and not facts.get("autograd_used"):
+        counted = bool(self.call_runs or self.outside)
+        # the worker's watch may add, never hide; an earlier call's runs are this one's too
+        used = counted or label in self.charged or bool(facts.get("autograd_used"))
+        if counted and not facts.get("autograd_used"):  # a denial of what the kernel saw
             detail = (f"{self.call_runs} engine run(s) or forward-AD entries in the call"
-                      if self.call_runs else f"{self.outside} engine run(s) at import or between calls"
-                      if self.outside else "engine runs in an earlier call of this function")
+                      if self.call_runs else f"{self.outside} engine run(s) at import or between calls")
             entry = {"function": label, "event": "engine_kernel",
                      "detail": f"the kernel counted {detail}; the reply said no autograd"}
             if entry not in flags and len(flags) < 500:
