@@ -117,6 +117,9 @@ class Facts(TypedDict):
     inputs_digest: list[str | None]  # each tensor argument after the call, wire.digest, for integrity.screen
     audit: NotRequired[list[dict[str, Any]]]  # integrity.AuditLog events while it ran (added by serve)
     tampered: NotRequired[list[str]]  # what of the harness the call replaced (added by serve)
+    # "kernel" where the grader put the kernel's engine count in autograd_used and
+    # backward_calls (engine_probe.EngineWitness.judge, in the grader, after the reply)
+    rules_observed_by: NotRequired[str]
 
 
 class ErrorWhere(TypedDict):
