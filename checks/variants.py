@@ -95,8 +95,9 @@ def linear(k: Knobs, x, y, w, b):
     r = w * x + b - y
     count = _count(k, x.shape[0], None)  # a tensor divided by it: 1/0 is inf, as the student's
     rx = (r * x).sum() if k.mean_of_product else r.sum() * x.mean()
-    scale = k.sign * k.two / count
-    return _last_only(k, (scale * rx, scale * r.sum()), (scale * r[-1] * x[-1], scale * r[-1]))
+    s = k.sign * k.two
+    return _last_only(k, (s * rx / count, s * r.sum() / count),
+                      (s * r[-1] * x[-1] / count, s * r[-1] / count))
 
 
 @kit_only
@@ -113,8 +114,8 @@ def matrix(k: Knobs, X, y, w):
     r = X @ w - y
     # L = ‖Xw − y‖² / (2m): the 2 of the square over the 2 of 2m, then the mean's m.
     Xr = X.T @ r if k.mean_of_product else X.mean(0) * r.sum()
-    scale = k.sign * (k.two / 2) / _count(k, m, d)
-    return _last_only(k, (scale * Xr,), (scale * X[-1] * r[-1],))[0]
+    s, count = k.sign * (k.two / 2), _count(k, m, d)
+    return _last_only(k, (s * Xr / count,), (s * X[-1] * r[-1] / count,))[0]
 
 
 @kit_only
