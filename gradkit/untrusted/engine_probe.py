@@ -319,8 +319,8 @@ def with_import_facts(reply: dict[str, Any], loaded: dict[str, Any]) -> dict[str
     facts, before = reply.get("facts"), loaded.get("facts")
     if isinstance(facts, dict) and isinstance(before, dict):
         for key in ("audit", "tampered"):
-            if isinstance(before.get(key), list) and isinstance(facts.get(key, []), list):
-                facts[key] = before[key] + facts.get(key, [])
+            if isinstance(before.get(key), list) and isinstance(facts.get(key), list):
+                facts[key] = before[key] + facts[key]  # a reply without them stays without
     return reply
 
 
