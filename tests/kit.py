@@ -151,11 +151,13 @@ def all_mutants() -> list[Mutant]:
 
 
 def whole_topic_sample(mutants: list[Mutant]) -> list[Mutant]:
-    """One mutant per topic (its first by name), graded on its whole topic as well: the
-    sample that shows, by grading, that a mutant costs nothing outside what it changes."""
+    """One mutant per topic (its first by name that is graded on a selection, not on its
+    whole topic anyway), graded on its whole topic as well: the sample that shows, by
+    grading, that a mutant costs nothing outside what it changes."""
     first: dict[str, Mutant] = {}
     for mutant in mutants:
-        first.setdefault(mutant.topic, mutant)
+        if mutant.topic not in first and mutant.graded_functions() is not None:
+            first[mutant.topic] = mutant
     return list(first.values())
 
 

@@ -88,6 +88,11 @@ def test_each_check_calls_only_its_own_function(graded, solution_calls):
 SAMPLE = whole_topic_sample(MUTANTS)
 
 
+def test_the_whole_topic_sample_covers_every_topic_with_a_selection():
+    assert sorted(m.topic for m in SAMPLE) == sorted(catalog.TOPIC_NAMES)
+    assert all(m.graded_functions() is not None for m in SAMPLE)
+
+
 @pytest.mark.parametrize("mutant", SAMPLE, ids=[m.name for m in SAMPLE])
 def test_a_sampled_mutant_graded_on_its_whole_topic_costs_nothing_else(graded, mutant):
     """One mutant per topic graded on the whole topic as well: it loses points only on the
