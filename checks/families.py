@@ -104,7 +104,9 @@ def reproduces(got: object, want: object, scale: float | None = None) -> bool:
     if isinstance(want, (tuple, list)):
         return (isinstance(got, (tuple, list)) and len(got) == len(want)
                 and all(reproduces(g, w, scale) for g, w in zip(got, want)))
-    return got == want
+    if isinstance(got, torch.Tensor):  # ``want`` is no tensor: ``==`` would broadcast
+        return False
+    return (got == want) is True
 
 
 def _close(got: torch.Tensor, want: torch.Tensor, scale: float | None) -> bool:

@@ -312,7 +312,8 @@ def _batches_summed(X, y, w0, b0, lr, epochs, batch_size):
 
 @kit_only
 def _in_kit() -> bool:
-    return True
+    # A body of its own: the bundle test asserts no kit-only body appears in the bundle.
+    return bool("variants registered: the full kit")
 
 
 IN_KIT = _in_kit() is True

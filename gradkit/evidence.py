@@ -104,7 +104,7 @@ def reproduced_everywhere(examples: list[Example]) -> list[str]:
             verdict = example.judge()  # type: ignore[misc]  # not None: filtered above
         except Exception:  # a judge that cannot run names nothing
             return []
-        left = [mid for mid in (verdict if left is None else left) if verdict.get(mid, False)]
+        left = [mid for mid in (verdict if left is None else left) if verdict.get(mid) is True]
         if not left:
             return []
     return left or []

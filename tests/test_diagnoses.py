@@ -468,3 +468,19 @@ def test_the_new_families_stay_out_of_the_student_bundle():
         assert marked.get(name) == ("kit_only", None), name
     carried = bundle.student_source("checks/variants.py", source)
     assert "return True" not in carried.split("def _in_kit", 1)[1].split("\ndef ", 1)[0]
+
+
+def test_a_tensor_answer_against_a_plain_prediction_is_a_plain_no():
+    """A variant that predicts a bool, None or a stub's [] (the student bundle's kit-only
+    builders) never compares a student's tensor elementwise: the verdict stays a bool."""
+    from checks.families import reproduces
+    got = torch.tensor([1.0, 2.0])
+    for want in (True, 1.0, None, [], "x"):
+        assert reproduces(got, want) is False
+    assert reproduces(True, True) is True and reproduces([1, 2], [1, 2]) is True
+    examples = []
+    for _ in range(3):
+        example = evidence.Example({})
+        example.wrong, example.judge = True, lambda: {"m": torch.tensor([True, True])}
+        examples.append(example)
+    assert evidence.reproduced_everywhere(examples) == []  # not "ambiguous", not named
