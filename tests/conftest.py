@@ -14,8 +14,8 @@ import pytest
 from filelock import FileLock
 
 from gradkit.untrusted import sandbox
-from tests.kit import (EXERCISES, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile, build_mixed,
-                       grade_many, whole_topic_sample)
+from tests.kit import (EXERCISES, HELDOUT, SOLUTIONS, SUBMISSIONS, all_mutants, build_hostile,
+                       build_mixed, grade_many, heldout_job, heldout_manifest, whole_topic_sample)
 
 # Tests that grade in this very process need the fork server made before any torch work
 # (a fork after torch has started its thread pools gives workers that hang): made now.
@@ -49,6 +49,10 @@ def _graded_jobs(work):
     for mutant in whole_topic_sample(mutants):
         jobs.append({"name": f"mutant-whole/{mutant.name}", "topics": [mutant.topic],
                      "folder": str(work / "mutants" / mutant.name)})
+    for entry in heldout_manifest():  # written from the curriculum only (tests/test_heldout.py)
+        one = {"topics": [entry["topic"]], "functions": [entry["function"]]} if entry["function"] else {}
+        jobs.append({"name": heldout_job(entry), "folder": str(HELDOUT / entry["set"] / entry["folder"]),
+                     **one})
     again = next(j for j in jobs if j["name"] == "mutant/gd_loop/sgd_drops_last_batch")
     jobs.append(dict(again, name="mutant-again"))  # reproducibility of a failing grade
     return jobs

@@ -52,6 +52,19 @@ def pristine_exercises() -> Path:
 EXERCISES = pristine_exercises()
 MUTANTS = KIT / "tests" / "mutants"
 SUBMISSIONS = KIT / "tests" / "submissions"
+# Submissions written by helpers who saw only the curriculum (never the checks): correct ones
+# whole, and one-mistake ones as the one module they change (manifest.json says what).
+HELDOUT = SUBMISSIONS / "heldout"
+
+
+def heldout_manifest() -> list[dict]:
+    """{"set", "folder", "topic", "function" (None: a correct submission), "mistake",
+    "names": the misconception ids that describe the mistake rightly}."""
+    return json.loads((HELDOUT / "manifest.json").read_text(encoding="utf-8"))
+
+
+def heldout_job(entry: dict) -> str:
+    return f"heldout/{entry['set']}/{entry['folder']}"
 
 # Grading isolates student code at the best level the machine allows (namespaces, a uid
 # of its own, or none: gradkit/untrusted/isolation.py). None of them needs anything to be
