@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from . import catalog, i18n, review
+from . import catalog, i18n, review, split_grading
 from .untrusted import channel, engine_probe, isolation, privileges
 from .results import FunctionResult, GradeResult
 from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
@@ -44,7 +44,8 @@ def resolve_topics(topics: Iterable[str] | None) -> list[str]:
 def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEFAULT_TIMEOUT_S,
           *, lang: str | None = None, pictures: bool = False, protect: Iterable[str] = (),
           budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S,
-          fail_fast: bool = False, functions: Iterable[str] | None = None) -> GradeResult:
+          fail_fast: bool = False, functions: Iterable[str] | None = None,
+          split: bool = False) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
     when grading itself cannot run; anything the submission does is a result.
 
@@ -60,6 +61,8 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     ``functions``: grade only these functions of ``topics`` (names, or ``topic.name``
     where a name alone is ambiguous); the checks of every other function are deselected
     before they run, and the result holds these functions only and says it is partial.
+    ``split``: where this machine has a spare core, grade some of the topics in a second
+    grader process side by side (gradkit/split_grading.py); for a whole grading only.
     Can be called many times in one process: the zygote is made once and reused.
     """
     if lang:
@@ -73,6 +76,14 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     if budget is None:
         budget = float(os.environ.get("GRADKIT_BUDGET") or RUN_BUDGET_S)
     started = time.monotonic()
+    theirs = (split_grading.second_half(folder, topics) if split and selected is None and not fail_fast
+              and split_grading.spare_cores() else None)
+    if theirs:
+        result = split_grading.grade_in_two(folder, topics, theirs, {
+            "timeout": timeout, "pictures": pictures, "budget": budget,
+            "function_budget": function_budget})
+        result.execution_time_s = time.monotonic() - started
+        return result
     factory = zygote()  # before anything below can touch CUDA
     with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
         run = _start_run(folder, scratch, factory)

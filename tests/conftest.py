@@ -36,7 +36,9 @@ def _graded_jobs(work):
     ]
     mixed = str(build_mixed(work / "mixed"))
     jobs += [{"name": "mixed", "folder": mixed, "pictures": True},
-             {"name": "mixed-zh", "folder": mixed, "pictures": True, "lang": "zh"}]
+             {"name": "mixed-zh", "folder": mixed, "pictures": True, "lang": "zh"},
+             # the same grading on two cores (gradkit/split_grading.py): the very same result
+             {"name": "mixed-split", "folder": mixed, "pictures": True, "split": True}]
     jobs += [{"name": f"independent/{name}", "folder": str(SUBMISSIONS / name)}
              for name in ("loops", "functional", "orders", "numpy_minded", "oop")]
     mutants = all_mutants()

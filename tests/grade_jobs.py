@@ -70,7 +70,7 @@ def main(jobs_file: str, claims: str | None) -> int:
                 result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0),
                                lang=job.get("lang", "en"), pictures=job.get("pictures", False),
                                function_budget=job.get("function_budget", FUNCTION_BUDGET_S),
-                               functions=job.get("functions"))
+                               functions=job.get("functions"), split=job.get("split", False))
             if job.get("record_calls"):
                 with open(job["out"] + ".calls.json", "w", encoding="utf-8") as fh:
                     json.dump(calls, fh)

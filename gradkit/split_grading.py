@@ -1,0 +1,154 @@
+"""One grading on two cores: a second grader process takes some of the topics.
+
+Within one grading the grader and the student's worker take turns (the grader draws an
+example and computes torch's answer, then waits while the worker runs the student's
+call), so a single grading keeps about one core busy. Where the machine has a second
+core, ``runner.grade(split=True)`` starts a second grader (a fresh ``python -m
+gradkit.split_grading``, never a fork of this process, which may already have run torch
+work) on the topics chosen below, grades the rest here meanwhile, and merges the two
+results. Each grader has its own sandbox, worker and pytest session; a topic's checks run
+in one of them, in their usual order with their fixed seeds, so the verdicts and
+counterexamples are the ones a single grader gives (tests/test_split_grading.py).
+
+Only whole gradings of several topics are split, and only by the command line's
+``grade`` and ``check`` (batch workers and the kit's tests already keep every core busy).
+The run's call budget bounds each grader's calls: they run side by side, so the time a
+run can take is unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import catalog, i18n
+from .results import GradeResult
+from .untrusted.engine_probe import RULES_KERNEL
+
+# The relative cost of grading each topic's checks (engine: about three times another
+# topic; measured with solutions/), and of starting the second grader (importing torch,
+# pytest and the checks).
+TOPIC_WEIGHT = {"engine": 3.0}
+START_WEIGHT = 1.8
+MIN_GAIN = 1.0  # a split must save about a topic's time, or two graders just contend
+STUB_SHARE = 0.1  # a topic still all stubs: "not implemented yet" at once
+
+
+def spare_cores(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """Cores beyond one this process may use: its CPU affinity, capped by its cgroup's CPU
+    quota (a container given half a CPU, as Gradescope's are, sees every host core)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    try:
+        quota, period = Path(cpu_max).read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, int(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(0, cores - 1)
+
+
+def second_half(folder: str, topics: list[str]) -> list[str] | None:
+    """The topics the second grader takes (a deterministic choice, in catalog order), or
+    None where splitting would not be clearly faster: the heaviest side is the shortest."""
+    weight = {t: TOPIC_WEIGHT.get(t, 1.0) * (STUB_SHARE if _unwritten(folder, t) else 1.0)
+              for t in topics}
+    total = sum(weight.values())
+    best, best_cost = None, total - MIN_GAIN
+    for size in range(1, len(topics)):
+        for chosen in itertools.combinations(topics, size):
+            theirs = sum(weight[t] for t in chosen)
+            cost = max(total - theirs, theirs + START_WEIGHT)
+            if cost < best_cost - 1e-9:
+                best, best_cost = list(chosen), cost
+    return best
+
+
+def _unwritten(folder: str, topic: str) -> bool:
+    """Whether the submission's module for ``topic`` is still all stubs (every function
+    only raises) or cannot be read: its checks fail at once, so it weighs next to nothing.
+    Read as text, never run (this is the grader)."""
+    try:
+        tree = ast.parse(Path(folder, f"{topic}.py").read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return True
+    wanted = {fn.name for fn in catalog.topic(topic).functions}
+    bodies = [node.body for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted]
+    return all(isinstance(body[-1], ast.Raise) and all(
+        isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body[:-1])
+        for body in bodies)
+
+
+def grade_in_two(folder: str, topics: list[str], theirs: list[str], options: dict[str, Any]
+                 ) -> GradeResult:
+    """Grade ``theirs`` in a second grader and the other topics here; one result."""
+    from .runner import GradingError, grade
+
+    ours = [t for t in topics if t not in theirs]
+    with tempfile.TemporaryDirectory(prefix="gradkit-split-") as scratch:
+        request, out, log = (Path(scratch) / n for n in ("request.json", "result.json", "log"))
+        request.write_text(json.dumps({"folder": folder, "topics": theirs, "out": str(out),
+                                       "lang": i18n.language(), "options": options}))
+        with open(log, "wb") as sink:
+            second = subprocess.Popen(second_command(request), stdin=subprocess.DEVNULL,
+                                      stdout=sink, stderr=sink)
+        try:
+            mine = grade(folder, ours, **options)
+            second.wait()
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.wait()
+        if second.returncode != 0 or not out.is_file():
+            last = (log.read_text(errors="replace").strip().splitlines() or ["no output"])[-1]
+            raise GradingError(i18n.text("run.second_grader_failed", detail=last[-300:]))
+        other = GradeResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
+    return merge(topics, mine, other)
+
+
+def second_command(request: Path) -> list[str]:
+    return [sys.executable, "-m", "gradkit.split_grading", str(request)]
+
+
+def merge(topics: list[str], first: GradeResult, second: GradeResult) -> GradeResult:
+    """The two halves as the one result a single grader would give."""
+    order = {t: i for i, t in enumerate(topics)}
+    functions = sorted(first.functions + second.functions, key=lambda f: order[f.topic])
+    # which topics the second grader took: a fact about this run, for instructors
+    environment = dict(first.environment, topics=topics,
+                       split={"second_grader": list(second.environment.get("topics", []))})
+    a, b = first.environment.get("isolation"), second.environment.get("isolation")
+    if a and b and a.get("rules") != b.get("rules"):  # the weaker observation of the two
+        environment["isolation"] = b if a.get("rules") == RULES_KERNEL else a
+    return GradeResult(
+        submission=first.submission,
+        functions=functions,
+        notes=sorted({c.message for f in functions for c in f.checks if c.skipped}),
+        environment=environment,
+        execution_time_s=max(first.execution_time_s, second.execution_time_s),
+        language=first.language,
+        flags=first.flags + second.flags,
+        review=first.review,
+    )
+
+
+def _main(request_path: str) -> int:  # pragma: no cover - the second grader's process
+    from .runner import grade
+
+    request = json.loads(Path(request_path).read_text())
+    result = grade(request["folder"], request["topics"], lang=request["lang"],
+                   **request["options"])
+    Path(request["out"]).write_text(json.dumps(result.to_dict(), ensure_ascii=False),
+                                    encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1]))

@@ -1,0 +1,65 @@
+"""One grading on two cores (gradkit/split_grading.py): the second grader's topics are
+chosen from the submission's source, the merged result is the one a single grader gives,
+and a second grader that dies costs a clear grading error, never a silent half result."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+from gradkit import catalog, runner, split_grading
+from tests.kit import EXERCISES, SOLUTIONS
+
+ALL = list(catalog.TOPIC_NAMES)
+
+
+def _comparable(result):
+    data = result.to_dict()
+    data.pop("execution_time")
+    data["environment"].pop("split", None)
+    for fn in data["functions"]:
+        for check in fn["checks"]:
+            check.pop("duration")
+    # the graphs' dot names nodes by their address in the process that drew them
+    return re.sub(r"(?<!\d)\d{9,}(?!\d)", "N", json.dumps(data, sort_keys=True))
+
+
+def test_a_split_grading_gives_the_single_graders_result(graded):
+    split = graded["mixed-split"]
+    if "split" not in split.environment:
+        pytest.skip("this machine has no spare core: the grading was not split")
+    assert split.environment["split"]["second_grader"]
+    assert _comparable(split) == _comparable(graded["mixed"])
+    assert [f.topic for f in split.functions] == [f.topic for f in graded["mixed"].functions]
+
+
+def test_the_engine_goes_to_the_second_grader_and_stubs_are_never_split(tmp_path):
+    theirs = split_grading.second_half(str(SOLUTIONS), ALL)
+    assert theirs and "engine" in theirs and len(theirs) < len(ALL)
+    assert split_grading.second_half(str(SOLUTIONS), ["detach"]) is None
+    # all stubs: every check fails at once, a second grader's start would cost more
+    assert split_grading.second_half(str(EXERCISES), ALL) is None
+    # only the engine written: nothing to put beside it
+    mine = shutil.copytree(EXERCISES, tmp_path / "engine_only")
+    shutil.copy(SOLUTIONS / "engine.py", mine / "engine.py")
+    assert split_grading.second_half(str(mine), ALL) is None
+    # a module that is not Python is "fails at once" too, and never breaks the choice
+    (mine / "engine.py").write_text("def (:\n")
+    assert split_grading.second_half(str(mine), ALL) is None
+
+
+def test_a_cpu_quota_of_one_core_or_less_leaves_nothing_to_split(tmp_path):
+    quota = tmp_path / "cpu.max"
+    for line, spare in (("50000 100000", 0), ("100000 100000", 0), ("max 100000", None)):
+        quota.write_text(line + "\n")
+        got = split_grading.spare_cores(str(quota))
+        assert got == (spare if spare is not None else split_grading.spare_cores("/nonexistent"))
+
+
+def test_a_second_grader_that_dies_is_a_grading_error(monkeypatch):
+    monkeypatch.setattr(split_grading, "second_command", lambda request: ["false"])
+    with pytest.raises(runner.GradingError, match="second grading process"):
+        split_grading.grade_in_two(str(EXERCISES), ["detach", "retain_graph"], ["retain_graph"],
+                                   {"timeout": 10.0, "pictures": False, "budget": 240.0,
+                                    "function_budget": 20.0})
