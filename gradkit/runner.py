@@ -77,7 +77,7 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
         budget = float(os.environ.get("GRADKIT_BUDGET") or RUN_BUDGET_S)
     started = time.monotonic()
     theirs = (split_grading.second_half(folder, topics) if split and selected is None and not fail_fast
-              and split_grading.spare_cores() else None)
+              and split_grading.spare_cores() and split_grading.memory_allows() else None)
     if theirs:
         result = split_grading.grade_in_two(folder, topics, theirs, {
             "timeout": timeout, "pictures": pictures, "budget": budget,

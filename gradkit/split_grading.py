@@ -54,6 +54,19 @@ def spare_cores(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     return max(0, cores - 1)
 
 
+SPLIT_MEMORY_MB = 1536  # two graders peak at about 670 MB (PSS), one at about 460 MB
+
+
+def memory_allows(memory_max: str = "/sys/fs/cgroup/memory.max") -> bool:
+    """Whether the cgroup's memory limit (a container's) leaves room for a second grader:
+    under ``SPLIT_MEMORY_MB`` one grader stays alone rather than risk the limit."""
+    try:
+        limit = Path(memory_max).read_text().strip()
+    except OSError:
+        return True
+    return limit == "max" or not limit.isdigit() or int(limit) >= SPLIT_MEMORY_MB * 2**20
+
+
 def second_half(folder: str, topics: list[str]) -> list[str] | None:
     """The topics the second grader takes (a deterministic choice, in catalog order), or
     None where splitting would not be clearly faster: the heaviest side is the shortest."""

@@ -57,6 +57,14 @@ def test_a_cpu_quota_of_one_core_or_less_leaves_nothing_to_split(tmp_path):
         assert got == (spare if spare is not None else split_grading.spare_cores("/nonexistent"))
 
 
+def test_a_container_memory_limit_under_the_two_graders_peak_leaves_one(tmp_path):
+    limit = tmp_path / "memory.max"
+    for line, allowed in (("max", True), (str(768 * 2**20), False), (str(4 * 2**30), True)):
+        limit.write_text(line + "\n")
+        assert split_grading.memory_allows(str(limit)) is allowed
+    assert split_grading.memory_allows(str(tmp_path / "absent")) is True
+
+
 def test_a_second_grader_that_dies_is_a_grading_error(monkeypatch):
     monkeypatch.setattr(split_grading, "second_command", lambda request: ["false"])
     with pytest.raises(runner.GradingError, match="second grading process"):
