@@ -267,6 +267,11 @@ class GradeResult(_Inert):
                    list(data.get("review", [])))
 
 
+def skip_notes(functions: list[FunctionResult]) -> list[str]:
+    """A result's notes from its skipped checks (each reason once: CUDA absent, withheld)."""
+    return sorted({c.message for f in functions for c in f.checks if c.skipped})
+
+
 def _quantize(x: float, most: float) -> float:
     """``x`` (0 ≤ x ≤ most) to the nearest multiple of the policy's quantum, never up to
     ``most`` when short of it and never down to 0 when above it (where ``most`` allows)."""

@@ -19,7 +19,7 @@ import torch
 
 from . import catalog, i18n, review, split_grading
 from .untrusted import channel, engine_probe, isolation, privileges
-from .results import FunctionResult, GradeResult
+from .results import FunctionResult, GradeResult, skip_notes
 from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
                                 Submission, zygote)
 
@@ -230,7 +230,7 @@ def _assemble(folder: str, topics: list[str], raw: dict, drawn: dict,
                 raise GradingError(i18n.text("run.no_check", function=f"{fn.topic}.{fn.name}"))
             functions.append(FunctionResult(fn.topic, fn.name, fn.points, checks,
                                             pictures=drawn.get((fn.topic, fn.name))))
-    notes = sorted({c.message for f in functions for c in f.checks if c.skipped})
+    notes = skip_notes(functions)
     environment: dict[str, Any] = {
         "torch": torch.__version__.split("+")[0],
         "cuda": torch.cuda.is_available(),

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, i18n
-from .results import GradeResult
+from .results import GradeResult, skip_notes
 from .untrusted.engine_probe import RULES_KERNEL
 
 # The relative cost of grading each topic's checks (engine: about three times another
@@ -143,7 +143,7 @@ def merge(topics: list[str], first: GradeResult, second: GradeResult) -> GradeRe
     return GradeResult(
         submission=first.submission,
         functions=functions,
-        notes=sorted({c.message for f in functions for c in f.checks if c.skipped}),
+        notes=skip_notes(functions),
         environment=environment,
         execution_time_s=max(first.execution_time_s, second.execution_time_s),
         language=first.language,
