@@ -3,7 +3,9 @@
 Each grading is timed as a process next to `python -c "import torch"`, with the
 memory of its whole process tree (grader, zygote, workers) sampled while it runs:
 
-- a correct full submission (the reference solutions): at most 3x `import torch`;
+- a correct full submission (the reference solutions): at most 3x `import torch`; also
+  the first grading after an install, which draws every example and writes down the
+  grading plan every later grading replays (gradkit/plan.py), without a target;
 - a buggy full submission (several wrong answers, from the kit's mutants): at most 6x;
 - one buggy topic: at most 4 s;
 - peak memory of a full grading, all processes summed: at most 600 MB. Reported as PSS
@@ -246,6 +248,15 @@ def measure(work: Path, buggy: Path | None, repeats: int) -> dict[str, float]:
     out = str(work / "r.json")
     got: dict[str, float] = {}
     got["torch"] = median_run([sys.executable, "-c", "import torch"], repeats)[0]
+    # The grading plan (gradkit/plan.py): the first grading after an install draws every
+    # example (and writes the plan down); every later one replays what it passes. Each
+    # first run gets a plan folder of its own, still empty; the first of them is the one
+    # the rest of the measurement (and its child processes) then uses.
+    plans = [work / f"plan-{i}" for i in range(repeats)]
+    got["first"] = statistics.median(
+        median_run(grade_cmd("solutions", out), 1, env={**os.environ, "GRADKIT_PLAN_DIR": str(p)})[0]
+        for p in plans)
+    os.environ["GRADKIT_PLAN_DIR"] = str(plans[0])
     got["correct"], got["pss"], got["rss"] = median_run(grade_cmd("solutions", out), repeats)
     if buggy:
         got["buggy"], b_pss, b_rss = median_run(grade_cmd(buggy, out), repeats)
@@ -304,6 +315,7 @@ class Row:
 
 ROWS = [
     Row('python -c "import torch"', "torch", None),
+    Row("correct full, first grading (no plan)", "first", None, ratio=True),
     Row("correct full submission", "correct", TARGET_RATIO, ratio=True),
     Row("buggy full submission", "buggy", TARGET_BUGGY_RATIO, ratio=True),
     Row(f"one buggy topic ({BUGGY_TOPIC})", "topic", TARGET_TOPIC_S),

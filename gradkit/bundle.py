@@ -120,7 +120,7 @@ def _files(entries: Iterable[str], exclude: tuple[str, ...] = ()) -> list[Path]:
     return found
 
 
-def _write(zip_path: Path, members: dict[str, Path], extra: dict[str, str] | None = None,
+def _write(zip_path: Path, members: dict[str, Path], extra: Mapping[str, str] | None = None,
            transform: Callable[[str, str], str | None] | None = None) -> Path:
     """``transform(rel, text)``: what the zip holds for the kit file ``rel`` instead of its
     text, or None to keep it as it is."""
@@ -145,8 +145,40 @@ def autograder(out: Path, torch_index: str | None = None) -> Path:
     members = {str(p.relative_to(KIT)): p for p in _files(ENGINE)}
     for script in ("setup.sh", "run_autograder"):
         members[script] = KIT / "lms" / "gradescope" / script
-    extra = {"torch-index.txt": torch_index + "\n"} if torch_index else None
+    extra = {"torch-index.txt": torch_index + "\n"} if torch_index else {}
+    name, text = record_plan()  # every submission then skips drawing what it passes
+    extra[f"{PLAN_FOLDER}/{name}"] = text
     return _write(out, members, extra)
+
+
+PLAN_FOLDER = "plan"  # in the autograder zip: run_autograder points GRADKIT_PLAN_DIR at it
+
+
+_PLANS: dict[str, tuple[str, str]] = {}
+
+
+def record_plan() -> tuple[str, str]:
+    """The grading plan (gradkit/plan.py) of the kit's solutions, drawn in a fresh process
+    (once per kit version in this process): its file name and text. Inputs only; for the
+    autograder, where every submission is graded in a fresh container that could not keep
+    a plan of its own."""
+    from gradkit import plan
+    version = plan.digest()
+    if version not in _PLANS:
+        _PLANS[version] = _draw_plan()
+    return _PLANS[version]
+
+
+def _draw_plan() -> tuple[str, str]:
+    with tempfile.TemporaryDirectory(prefix="gradkit-plan-") as folder:
+        env = {**os.environ, "GRADKIT_PLAN_DIR": folder, "GRADKIT_PLAN": "on", "GRADKIT_LANG": "en"}
+        done = subprocess.run([sys.executable, "-m", "gradkit", "grade", str(KIT / "solutions"),
+                               "--json", str(Path(folder) / "result.json")],
+                              cwd=KIT, env=env, capture_output=True, text=True)
+        made = sorted(Path(folder).glob("plan-*.json"))
+        if done.returncode != 0 or len(made) != 1:
+            raise BundleError(f"drawing the grading plan failed:\n{done.stderr[-3000:]}")
+        return made[0].name, made[0].read_text(encoding="utf-8")
 
 
 def _student_transform(rel: str, text: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterable
 
 import pytest
 
-from . import catalog, describe, inert
+from . import catalog, describe, inert, plan
 from . import evidence
 from .evidence import EVIDENCE
 from .results import FAILED, PASSED, SKIPPED, WITHHELD, CheckResult
@@ -81,6 +81,7 @@ class GradingPlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         BUDGET.reset()  # each check: its own shrink budget and outcome cache
         EVIDENCE.reset()  # and its own examples
+        plan.new_check()  # and its own count of hypothesis runs (gradkit/plan.py)
         self._printed_before = self._printed()
 
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:

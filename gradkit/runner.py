@@ -7,7 +7,8 @@ the GPU too.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TextIO
+from typing import Any, Iterable, Iterator, TextIO
+import contextlib
 import gc
 import os
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from . import catalog, i18n, review, split_grading
+from . import catalog, i18n, plan, review, split_grading
 from .untrusted import channel, engine_probe, isolation, privileges
 from .results import FunctionResult, GradeResult, skip_notes
 from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
@@ -85,6 +86,7 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
         result.execution_time_s = time.monotonic() - started
         return result
     factory = zygote()  # before anything below can touch CUDA
+    plan.PLAN.load()  # the examples drawn by earlier gradings (gradkit/plan.py)
     with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
         run = _start_run(folder, scratch, factory)
         submission = Submission(folder, factory, scratch, timeout=timeout, run=run,
@@ -96,6 +98,7 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
             run.close()  # every process of the run is gone before any result exists
         limits = {**run.limits(), "call_timeout_s": timeout, "function_budget_s": function_budget,
                   "run_budget_s": budget}
+    plan.PLAN.save()
     result = _assemble(folder, topics, raw, drawn, partial=fail_fast, selected=selected)
     result.flags = list(submission.flags)  # for instructors only (see gradkit.review)
     result.review = review.scan(folder)
@@ -168,18 +171,34 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
         "--import-mode=importlib", "--assert=plain",
         "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
         "-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin",
-        "-p", "no:xdist",  # the kit's tests run in parallel with it; a grading never does
+        # No pytest plugin the environment happens to have (pytest-randomly would reorder
+        # and reseed the checks, say): only hypothesis's, which tells parametrizations apart.
+        "-p", "_hypothesis_pytestplugin",
         # --tb=no: pytest would otherwise parse the source of every failing check for a
         # traceback nobody reads (our failures are structured): 80% of a failing run.
         "-q", "--no-header", "--no-summary", "-s", "--tb=no",
         "-o", f"cache_dir={scratch}/pytest-cache",
     ] + (["--exitfirst"] if fail_fast else [])
-    with open(os.devnull, "w") as devnull, _quiet(devnull):
+    with open(os.devnull, "w") as devnull, _quiet(devnull), _only_our_plugins():
         exit_code = pytest.main(args, plugins=[plugin])
     if plugin.collection_errors or exit_code not in (0, 1):
         detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(exit_code)}"
         raise GradingError(i18n.text("run.checks_failed", detail=detail))
     return plugin.results, plugin.pictures.found if plugin.pictures else {}
+
+
+@contextlib.contextmanager
+def _only_our_plugins() -> Iterator[None]:
+    """pytest loads no plugin by its entry point while the checks run (named ones only)."""
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
 
 
 _FROZEN = False

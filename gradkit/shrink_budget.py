@@ -26,10 +26,11 @@ Answers that cannot change (crashes, timeouts, resource errors) are
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .untrusted import wire
 from .verdicts import StudentError
@@ -44,7 +45,10 @@ SAFETY_S = float(os.environ.get("GRADKIT_SHRINK_SAFETY_S", "20"))
 
 
 def _example() -> object | None:
-    """The example hypothesis is running now, or None outside a property check."""
+    """The example hypothesis is running now, or None outside a property check (a planned
+    example being replayed counts as one: gradkit/plan.py)."""
+    if BUDGET.replayed is not None:
+        return BUDGET.replayed
     try:
         from hypothesis.control import _current_build_context
     except ImportError:  # pragma: no cover - a hypothesis without it: no budget, no cache
@@ -68,6 +72,23 @@ class Budget:
         self.rejected = 0
         self.exhausted = False
         self.shrink_examples = 0
+        self.replayed: object | None = None
+
+    @contextlib.contextmanager
+    def replaying(self, index: int) -> Iterator[None]:
+        """A planned example runs (gradkit/plan.py): its calls are kept in the cache under
+        the keys hypothesis's run of the same example will look up."""
+        self.replayed = ("planned example", index)
+        try:
+            yield
+        finally:
+            self.replayed = None
+
+    def after_replay(self) -> None:
+        """A replay stopped at an example that did not pass, and hypothesis runs the check:
+        the outcomes stay cached, the failure seen does not start the shrink budget."""
+        self.failed_at, self.new_calls, self.example, self.chain = None, 0, None, b""
+        self.rejected, self.exhausted, self.shrink_examples = 0, False, 0
 
     def failed(self) -> None:
         """The running example failed: from now on, hypothesis is shrinking."""

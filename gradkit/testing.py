@@ -55,7 +55,7 @@ import pytest
 import torch
 from hypothesis.internal.reflection import _clean_source, get_signature
 
-from gradkit import catalog, describe
+from gradkit import catalog, describe, plan
 from gradkit.catalog import function
 from gradkit.evidence import EVIDENCE
 from gradkit.i18n import known_misconception, misconception, text
@@ -120,7 +120,9 @@ def _source_hash(check: Callable[..., Any], key: tuple[Any, ...]) -> Any:
     return hasher
 
 
-def _derandomized_digest(check: Callable[..., Any]) -> bytes:
+def _derandomized_digest(check: Callable[..., Any], inner: Callable[..., Any] | None = None) -> bytes:
+    """``inner``: the function hypothesis wraps (``check`` itself unless given), which its
+    pytest plugin marks with the parametrization's node id."""
     code = check.__code__
     try:
         stamp: int | None = os.stat(code.co_filename).st_mtime_ns  # an edited check: digested again
@@ -128,7 +130,7 @@ def _derandomized_digest(check: Callable[..., Any]) -> bytes:
         stamp = None
     source_key = (code.co_filename, stamp, code.co_firstlineno, check.__qualname__)
     # hypothesis's pytest plugin tells parametrizations apart by this attribute (the node id).
-    extra = getattr(check, "_hypothesis_internal_add_digest", None)
+    extra = getattr(check if inner is None else inner, "_hypothesis_internal_add_digest", None)
     key = (*source_key, extra)
     digest = _DIGESTS.get(key)
     if digest is None:
@@ -139,14 +141,16 @@ def _derandomized_digest(check: Callable[..., Any]) -> bytes:
     return digest
 
 
-def _seed_as_hypothesis_would(test: Any, check: Callable[..., Any]) -> None:
+def _seed_as_hypothesis_would(test: Any, check: Callable[..., Any]) -> bytes | None:
     """Give the hypothesis test the seed and database key ``derandomize`` would compute from
-    ``check``'s source on this call, from the cache (a no-op unless derandomized)."""
+    ``check``'s source on this call, from the cache, and return it (None, doing nothing,
+    unless derandomized)."""
     if not test._hypothesis_internal_use_settings.derandomize:
-        return
-    digest = _derandomized_digest(check)
+        return None
+    digest = _derandomized_digest(check, test.hypothesis.inner_test)
     test._hypothesis_internal_use_seed = int.from_bytes(digest, "big")
     test._hypothesis_internal_database_key = digest
+    return digest
 
 
 def draw_no_local_constants() -> None:
@@ -179,15 +183,19 @@ def given(*, fewer: bool = False, **strategies: Any) -> Callable[[Callable[..., 
         examples = hypothesis.settings().max_examples  # the loaded profile's
         if fewer:
             examples = _quarter(examples)
-        full = hypothesis.settings(max_examples=examples)(hypothesis.given(**strategies)(check))
+        drawn = tuple(strategies)
+        inner = plan.recorded(check, drawn)  # hypothesis's examples, written down (gradkit/plan.py)
+        full = hypothesis.settings(max_examples=examples)(hypothesis.given(**strategies)(inner))
         twin = hypothesis.settings(max_examples=_quarter(examples))(
-            hypothesis.given(**strategies)(check))
+            hypothesis.given(**strategies)(inner))
 
         @functools.wraps(full)
         def run(*args: Any, **kwargs: Any) -> Any:
             test = twin if kwargs.get("dtype") is torch.float64 else full
-            _seed_as_hypothesis_would(test, check)
-            return test(*args, **kwargs)
+            seed = _seed_as_hypothesis_would(test, check)  # derandomized: a plan can hold
+            return plan.PLAN.run(plan.check_key(seed) if seed else None,
+                                 lambda: test(*args, **kwargs),
+                                 lambda example: check(*args, **kwargs, **example), drawn)
 
         del run.__wrapped__  # pytest reads the signature given() made (no drawn arguments)
         run.__signature__ = inspect.signature(full)  # type: ignore[attr-defined]

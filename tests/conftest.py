@@ -22,6 +22,10 @@ from tests.kit import (EXERCISES, HELDOUT, SOLUTIONS, SUBMISSIONS, all_mutants, 
 sandbox.zygote()
 
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+# Gradings also made without the grading plan, to compare (tests/test_plan.py): the hostile
+# submission, and mutants whose failures come early, late, or as crashes.
+UNPLANNED = ("hostile", "mutant/engine/backward_div_sign_b", "mutant/gd_loop/sgd_drops_last_batch",
+             "mutant/graph_leaves/names_lists_none_c", "mutant/detach/round_plain")
 
 
 def _graded_jobs(work):
@@ -38,7 +42,9 @@ def _graded_jobs(work):
     jobs += [{"name": "mixed", "folder": mixed, "pictures": True},
              {"name": "mixed-zh", "folder": mixed, "pictures": True, "lang": "zh"},
              # the same grading on two cores (gradkit/split_grading.py): the very same result
-             {"name": "mixed-split", "folder": mixed, "pictures": True, "split": True}]
+             {"name": "mixed-split", "folder": mixed, "pictures": True, "split": True},
+             # and without the grading plan (gradkit/plan.py): the very same result again
+             {"name": "mixed-unplanned", "folder": mixed, "pictures": True, "plan": False}]
     jobs += [{"name": f"independent/{name}", "folder": str(SUBMISSIONS / name)}
              for name in ("loops", "functional", "orders", "numpy_minded", "oop")]
     mutants = all_mutants()
@@ -57,6 +63,9 @@ def _graded_jobs(work):
                      **one})
     again = next(j for j in jobs if j["name"] == "mutant/gd_loop/sgd_drops_last_batch")
     jobs.append(dict(again, name="mutant-again"))  # reproducibility of a failing grade
+    for name in UNPLANNED:  # graded without the plan too (tests/test_plan.py compares)
+        job = next(j for j in jobs if j["name"] == name)
+        jobs.append(dict(job, name=f"{name}-unplanned", plan=False))
     return jobs
 
 
@@ -75,9 +84,19 @@ def solution_calls(graded, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def graded_folder(graded, tmp_path_factory):
+    """Where the session's gradings left their files (results, and what the grading plan
+    did in each: result-NAME.json.plan.json)."""
+    return _shared(tmp_path_factory) / "graded"
+
+
+@pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     shared = _shared(tmp_path_factory)
     work = shared / "graded"
+    # The grading plan (gradkit/plan.py) this session's gradings share: made by the first
+    # of them, never one left beside the virtual environment by earlier runs.
+    os.environ["GRADKIT_PLAN_DIR"] = str(shared / "plan")
     with FileLock(str(shared / "graded.lock")):
         planned = work / "planned.json"
         if planned.exists():

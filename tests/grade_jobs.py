@@ -2,13 +2,15 @@
 
 Usage: python tests/grade_jobs.py JOBS.json [CLAIMS], where JOBS.json is a list of
 {"folder", "topics", "functions", "out", "timeout", "function_budget", "lang", "pictures",
-"record_calls"}; each result is written to "out"
+"record_calls", "plan"}; each result is written to "out"
 (whole: a reader never sees half a file). With CLAIMS (a folder), several such
 processes share one list: each job is taken by the first process that claims it there (a
 file made with O_EXCL, holding the claimer's pid), so the processes finish together however
 uneven the jobs are. With "record_calls", every call a check makes into the student's
 worker is also written to "out".calls.json as [check node id, module, function] (before the
-result, so it is there when the result is). A job whose grading raises leaves "out".error with the traceback (the
+result, so it is there when the result is). "plan": false grades without the grading plan
+(gradkit/plan.py); what the plan did in each job ({"replayed", "handed_over", "recorded"}
+checks) is written to "out".plan.json. A job whose grading raises leaves "out".error with the traceback (the
 process goes on with the next job and exits 1).
 """
 
@@ -19,6 +21,7 @@ import sys
 import traceback
 from typing import Any, Iterator
 
+from gradkit import plan
 from gradkit.reporters import json_report
 from gradkit.runner import grade
 from gradkit.untrusted import sandbox
@@ -66,7 +69,9 @@ def main(jobs_file: str, claims: str | None) -> int:
             continue
         try:
             calls: list[list[str]] = []
-            with recording_calls(calls) if job.get("record_calls") else contextlib.nullcontext():
+            counts = dict(plan.PLAN.counts)
+            with recording_calls(calls) if job.get("record_calls") else contextlib.nullcontext(), \
+                    contextlib.nullcontext() if job.get("plan", True) else plan.disabled():
                 result = grade(job["folder"], job.get("topics"), timeout=job.get("timeout", 10.0),
                                lang=job.get("lang", "en"), pictures=job.get("pictures", False),
                                function_budget=job.get("function_budget", FUNCTION_BUDGET_S),
@@ -74,6 +79,8 @@ def main(jobs_file: str, claims: str | None) -> int:
             if job.get("record_calls"):
                 with open(job["out"] + ".calls.json", "w", encoding="utf-8") as fh:
                     json.dump(calls, fh)
+            with open(job["out"] + ".plan.json", "w", encoding="utf-8") as fh:  # gradkit/plan.py
+                json.dump({k: plan.PLAN.counts[k] - counts[k] for k in counts}, fh)
             json_report.write(result, job["out"])  # whole, by a rename
         except Exception:  # said in a file the waiting tests read, and the next job graded
             failed += 1

@@ -61,6 +61,8 @@ def test_the_gradescope_zip_grades_in_an_autograder_layout(open_folder):
     assert {"setup.sh", "run_autograder"} <= set(names)
     assert any(n.startswith("checks/hidden/") for n in names)
     assert not any(n.startswith(("solutions/", "tests/")) for n in names)
+    shipped = [n for n in names if n.startswith("plan/plan-")]  # the grading plan, drawn once
+    assert len(shipped) == 1
     results = {}
     for name, submission in [("solutions", SOLUTIONS), ("mixed", None), ("broken", None),
                              ("missing", None)]:
@@ -73,6 +75,13 @@ def test_the_gradescope_zip_grades_in_an_autograder_layout(open_folder):
             submission = SUBMISSIONS / "syntax_error"
         results[name] = _run_autograder(root, submission)
     assert results["solutions"]["score"] == TOTAL
+    # the kit version there is the one the plan was drawn for: gradings there replay it
+    source = open_folder / "solutions" / "source"
+    there = subprocess.run([sys.executable, "-c", "from gradkit import plan; print(plan.plan_file())"],
+                           env={**os.environ, "PYTHONPATH": str(source),
+                                "GRADKIT_PLAN_DIR": str(source / "plan")},
+                           cwd=source, capture_output=True, text=True, check=True)
+    assert Path(there.stdout.strip()) == source / shipped[0]
     assert 0 < results["mixed"]["score"] < TOTAL
     assert any(t["visibility"] == "after_published" for t in results["mixed"]["tests"])
     assert results["broken"]["score"] < TOTAL
