@@ -275,6 +275,9 @@ class Plan:
                     json.dump(stored, fh)
                 os.chmod(tmp, 0o644)
                 os.replace(tmp, path)
+                for stale in path.parent.glob("plan-*.json"):  # other kit versions' plans
+                    if stale != path:
+                        stale.unlink(missing_ok=True)
         except OSError:
             return  # a read-only place: plans stay in memory
 

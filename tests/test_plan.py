@@ -164,3 +164,20 @@ def test_an_edited_source_is_another_plan(tmp_path, monkeypatch):
     strategies = tmp_path / "checks" / "strategies.py"
     strategies.write_text(strategies.read_text() + "\n# edited\n")
     assert plan.digest() != before
+
+
+def test_saving_a_plan_removes_other_kit_versions_plans(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADKIT_PLAN_DIR", str(tmp_path / "plan"))
+    (tmp_path / "plan").mkdir()
+    old = tmp_path / "plan" / "plan-0123456789abcdef01234567.json"
+    old.write_text("{}")
+    fresh = plan.Plan()
+    fresh.load()
+    fresh.examples["checks/x.py::test_y[cpu] #1 00"] = [{"raw": [1.0, (2, 3)]}]
+    fresh.new.add("checks/x.py::test_y[cpu] #1 00")
+    fresh.save()
+    assert not old.exists()
+    again = plan.Plan()
+    again.load()
+    assert plan._same(again.examples["checks/x.py::test_y[cpu] #1 00"], [{"raw": [1.0, (2, 3)]}])
+
