@@ -16,8 +16,7 @@ import torch
 import torch.autograd.forward_ad as fwad  # imported as root: it reads sources nobody may not
 
 from gradkit.untrusted import engine_probe
-from gradkit.untrusted.sandbox import Submission, zygote as make_zygote
-from tests.kit import SUBMISSIONS, cli_env
+from tests.kit import SUBMISSIONS, cli_env, started_submission
 
 WHY_NOT = engine_probe.unavailable()
 needs_kernel = pytest.mark.skipif(WHY_NOT is not None,
@@ -143,7 +142,7 @@ def test_the_harness_s_own_runs_are_never_the_student_s(tmp_path, scratch):
     """Through the real sandbox: a plain call, one with a recipe whose leaves get a .grad by
     a backward pass, a vjp and a drawing are not charged; a backward or forward AD is."""
     (tmp_path / "m.py").write_text(textwrap.dedent(HONEST_AND_NOT))
-    sub = Submission(str(tmp_path), make_zygote(), scratch)
+    sub = started_submission(tmp_path, scratch)
     try:
         assert sub.run.rules == engine_probe.RULES_KERNEL
         x = torch.tensor([1.0, 2.0], dtype=torch.float64)
@@ -181,7 +180,7 @@ def plain(x):
 @needs_kernel
 def test_a_run_at_import_counts_against_every_later_call(tmp_path, scratch):
     (tmp_path / "m.py").write_text(IMPORT_TIME)
-    sub = Submission(str(tmp_path), make_zygote(), scratch)
+    sub = started_submission(tmp_path, scratch)
     try:
         x = torch.ones(2, dtype=torch.float64)
         assert [sub.call("m", "plain", [x]).facts["autograd_used"] for _ in range(2)] == [True, True]
