@@ -7,8 +7,7 @@ the GPU too.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, TextIO
-import contextlib
+from typing import Any, Iterable, TextIO
 import gc
 import os
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import torch
 
 from . import catalog, i18n, plan, review, split_grading
+from .environment import variable as environment_variable
 from .untrusted import channel, engine_probe, isolation, privileges
 from .results import FunctionResult, GradeResult, skip_notes
 from .untrusted.sandbox import (DEFAULT_TIMEOUT_S, FUNCTION_BUDGET_S, RUN_BUDGET_S, Run,
@@ -179,26 +179,13 @@ def _run_pytest(submission: Submission, topics: list[str], scratch: str, picture
         "-q", "--no-header", "--no-summary", "-s", "--tb=no",
         "-o", f"cache_dir={scratch}/pytest-cache",
     ] + (["--exitfirst"] if fail_fast else [])
-    with open(os.devnull, "w") as devnull, _quiet(devnull), _only_our_plugins():
+    with open(os.devnull, "w") as devnull, _quiet(devnull), \
+            environment_variable("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"):  # no plugin but ours
         exit_code = pytest.main(args, plugins=[plugin])
     if plugin.collection_errors or exit_code not in (0, 1):
         detail = "\n".join(plugin.collection_errors) or f"pytest exit code {int(exit_code)}"
         raise GradingError(i18n.text("run.checks_failed", detail=detail))
     return plugin.results, plugin.pictures.found if plugin.pictures else {}
-
-
-@contextlib.contextmanager
-def _only_our_plugins() -> Iterator[None]:
-    """pytest loads no plugin by its entry point while the checks run (named ones only)."""
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
 
 
 _FROZEN = False
