@@ -5,6 +5,7 @@ reply cannot outvote it, and that where the kernel refuses the results say so.""
 
 import json
 import os
+import select
 import shutil
 import tempfile
 import textwrap
@@ -31,6 +32,10 @@ def test_every_entry_point_is_found_in_torch_s_library():
     offsets = engine_probe.symbol_offsets(path, names)
     assert len(set(offsets)) == len(names)
     assert all(0 < o < os.path.getsize(path) for o in offsets)
+    # the loader's answer (torch is loaded here) is the symbol table's, offset for offset
+    assert engine_probe._loaded_offsets(path, names) == engine_probe._file_offsets(path, names)
+    assert engine_probe._loaded_offsets(path, ("_ZN5torch8autograd6Engine9not_thereEv",)) is None
+    assert engine_probe._loaded_offsets(os.devnull, names) is None
     with pytest.raises(engine_probe.ProbeUnavailable, match="exports no function"):
         engine_probe.symbol_offsets(path, ("_ZN5torch8autograd6Engine9not_thereEv",))
 
@@ -236,3 +241,27 @@ def test_the_solutions_are_never_charged_in_the_session_s_grading(graded):
     assert result.score == result.max_score
     assert result.environment["isolation"]["rules"] == engine_probe.level()
     assert not [f for f in result.flags if f["event"] == "engine_kernel"]
+
+
+def test_counters_closed_elsewhere_are_closed_here_at_once_and_there_after():
+    """The kernel's grace periods for closing counters are a grandchild's to wait for, not
+    the grader's exit (gradkit/untrusted/engine_probe.py ``_close_elsewhere``)."""
+    r, w = os.pipe()
+    engine_probe._close_elsewhere([w])
+    with pytest.raises(OSError):
+        os.fstat(w)
+    assert select.select([r], [], [], 30)[0], "the grandchild kept its copy"
+    assert os.read(r, 1) == b""
+    os.close(r)
+
+
+@needs_kernel
+def test_a_run_s_probe_needs_no_trial_probe_first(monkeypatch):
+    tried = []
+    monkeypatch.setattr(engine_probe, "_KNOWN", {})
+    monkeypatch.setattr(engine_probe, "_trial", lambda: tried.append(1))
+    probe = engine_probe.start(f"gradkit-engine-{os.getpid()}-test")
+    assert probe is not None
+    probe.close()
+    assert engine_probe.unavailable() is None and engine_probe.level() == engine_probe.RULES_KERNEL
+    assert tried == []
