@@ -187,6 +187,9 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
     code, result)."""
     from . import progress, render, rerun
     from .reporters import html_report, terminal
+
+    second = None if planned or _chosen(args)[1] else _second_grader(
+        args.target, args.topics, {"timeout": args.timeout, "pictures": True})
     from .runner import GradingError, grade
 
     regraded = rerun.regraded_functions(planned) if planned else []
@@ -203,7 +206,7 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
             else:
                 topics, functions = _chosen(args)
             result = grade(args.target, topics, timeout=args.timeout, pictures=True,
-                           functions=functions, split=not planned)
+                           functions=functions, split=second or not planned)
         except GradingError as exc:
             print(f"gradkit: {exc}", file=sys.stderr)
             return EXIT_GRADING_ERROR, None
@@ -235,18 +238,27 @@ def _chosen(args: argparse.Namespace) -> tuple[list[str] | None, list[str] | Non
     return args.topics, functions
 
 
+def _second_grader(folder: str, topics: list[str] | None, options: dict[str, Any]) -> Any:
+    """The second grader of a split grading (gradkit/split_grading.py), started before this
+    process imports torch (a second or so), so that neither grader waits for the other."""
+    from . import split_grading
+    return split_grading.start(folder, topics, options)
+
+
 def _grade(args: argparse.Namespace) -> int:
     from .reporters import formats, html_report
-    from .runner import GradingError, grade
 
     if args.json:
         args.format, args.out = "json", args.json
     if not args.out:
         print("gradkit: grade needs --out PATH (or --json PATH)", file=sys.stderr)
         return EXIT_GRADING_ERROR
+    second = _second_grader(args.folder, args.topics,
+                            {"timeout": args.timeout, "pictures": bool(args.html)})
+    from .runner import GradingError, grade
     try:
         result = grade(args.folder, args.topics, timeout=args.timeout, pictures=bool(args.html),
-                       protect=[os.path.dirname(os.path.abspath(args.out))], split=True)
+                       protect=[os.path.dirname(os.path.abspath(args.out))], split=second or True)
     except GradingError as exc:
         # Even when grading cannot run, the LMS gets a valid results file saying why.
         formats.write_failure(args.format, str(exc), args.out, os.path.abspath(args.folder))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from . import catalog, i18n, plan, review, split_grading
+from . import catalog, cores, i18n, plan, review, split_grading
 from .environment import variable as environment_variable
 from .untrusted import channel, engine_probe, isolation, privileges
 from .results import FunctionResult, GradeResult, skip_notes
@@ -46,7 +46,7 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
           *, lang: str | None = None, pictures: bool = False, protect: Iterable[str] = (),
           budget: float | None = None, function_budget: float = FUNCTION_BUDGET_S,
           fail_fast: bool = False, functions: Iterable[str] | None = None,
-          split: bool = False) -> GradeResult:
+          split: bool | split_grading.SecondGrader = False) -> GradeResult:
     """Grade ``folder`` on ``topics`` (default: all). Raises GradingError only
     when grading itself cannot run; anything the submission does is a result.
 
@@ -63,28 +63,47 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     where a name alone is ambiguous); the checks of every other function are deselected
     before they run, and the result holds these functions only and says it is partial.
     ``split``: where this machine has a spare core, grade some of the topics in a second
-    grader process side by side (gradkit/split_grading.py); for a whole grading only.
+    grader process side by side (gradkit/split_grading.py); for a whole grading only. Or
+    the second grader the caller already started for this grading (``split_grading.start``).
+    The grading runs on a core of its own where one is free (gradkit/cores.py).
     Can be called many times in one process: the zygote is made once and reused.
     """
-    if lang:
-        i18n.set_language(lang)
-    if not CHECKS_DIR.is_dir():  # a non-editable install copies the engine, never checks/
-        raise GradingError(i18n.text("run.no_checks_folder"))
-    topics = resolve_topics(topics)
-    selected = resolve_functions(topics, functions)
-    if not os.path.isdir(folder):
-        raise GradingError(i18n.text("run.not_a_folder", folder=folder))
+    second = split if isinstance(split, split_grading.SecondGrader) else None
+    try:
+        if lang:
+            i18n.set_language(lang)
+        if not CHECKS_DIR.is_dir():  # a non-editable install copies the engine, never checks/
+            raise GradingError(i18n.text("run.no_checks_folder"))
+        topics = resolve_topics(topics)
+        selected = resolve_functions(topics, functions)
+        if not os.path.isdir(folder):
+            raise GradingError(i18n.text("run.not_a_folder", folder=folder))
+    except BaseException:
+        if second:
+            second.close()
+        raise
     if budget is None:
         budget = float(os.environ.get("GRADKIT_BUDGET") or RUN_BUDGET_S)
     started = time.monotonic()
-    theirs = (split_grading.second_half(folder, topics) if split and selected is None and not fail_fast
-              and split_grading.spare_cores() and split_grading.memory_allows() else None)
-    if theirs:
-        result = split_grading.grade_in_two(folder, topics, theirs, {
-            "timeout": timeout, "pictures": pictures, "budget": budget,
-            "function_budget": function_budget})
+    options = {"timeout": timeout, "pictures": pictures, "budget": budget,
+               "function_budget": function_budget}
+    if second is None and split and selected is None and not fail_fast:
+        second = split_grading.start(folder, topics, options)
+    if second:
+        result = split_grading.grade_in_two(folder, second, options)
         result.execution_time_s = time.monotonic() - started
         return result
+    with cores.claimed():
+        result = _grade_here(folder, topics, selected, timeout, pictures, budget,
+                             function_budget, fail_fast)
+    result.execution_time_s = time.monotonic() - started
+    return result
+
+
+def _grade_here(folder: str, topics: list[str], selected: list[tuple[str, str]] | None,
+                timeout: float, pictures: bool, budget: float, function_budget: float,
+                fail_fast: bool) -> GradeResult:
+    """One grader's grading (``grade``'s, once the topics are known)."""
     factory = zygote()  # before anything below can touch CUDA
     plan.PLAN.load()  # the examples drawn by earlier gradings (gradkit/plan.py)
     with tempfile.TemporaryDirectory(prefix="gradkit-") as scratch:
@@ -107,7 +126,6 @@ def grade(folder: str, topics: Iterable[str] | None = None, timeout: float = DEF
     result.environment["isolation"] = {"level": run.level, "rules": rules, "limits": limits}
     if rules != engine_probe.RULES_KERNEL:
         result.environment["isolation"]["rules_why"] = engine_probe.unavailable() or "the run's cgroup was refused"
-    result.execution_time_s = time.monotonic() - started
     return result
 
 

@@ -6,7 +6,9 @@ call), so a single grading keeps about one core busy. Where the machine has a se
 core, ``runner.grade(split=True)`` starts a second grader (a fresh ``python -m
 gradkit.split_grading``, never a fork of this process, which may already have run torch
 work) on the topics chosen below, grades the rest here meanwhile, and merges the two
-results. Each grader has its own sandbox, worker and pytest session; a topic's checks run
+results. The command line starts it (``start``) before it imports torch itself: started
+after, the second grader's own start-up (about 1.5 s) was all on the critical path. Each
+grader claims a core of its own (gradkit/cores.py). Each grader has its own sandbox, worker and pytest session; a topic's checks run
 in one of them, in their usual order with their fixed seeds, so the verdicts and
 counterexamples are the ones a single grader gives (tests/test_split_grading.py).
 
@@ -99,31 +101,70 @@ def _unwritten(folder: str, topic: str) -> bool:
         for body in bodies)
 
 
-def grade_in_two(folder: str, topics: list[str], theirs: list[str], options: dict[str, Any]
-                 ) -> GradeResult:
-    """Grade ``theirs`` in a second grader and the other topics here; one result."""
-    from .runner import GradingError, grade
+class SecondGrader:
+    """A second grader, started on ``theirs`` at once (the command line starts it before
+    importing torch itself, so neither waits for the other's start); ``result()`` is its
+    half. Each grader claims a core of its own (gradkit/cores.py)."""
 
-    ours = [t for t in topics if t not in theirs]
-    with tempfile.TemporaryDirectory(prefix="gradkit-split-") as scratch:
-        request, out, log = (Path(scratch) / n for n in ("request.json", "result.json", "log"))
-        request.write_text(json.dumps({"folder": folder, "topics": theirs, "out": str(out),
+    def __init__(self, folder: str, topics: list[str], theirs: list[str],
+                 options: dict[str, Any]) -> None:
+        self.topics, self.theirs = topics, theirs
+        self.ours = [t for t in topics if t not in theirs]
+        self._scratch = tempfile.TemporaryDirectory(prefix="gradkit-split-")
+        scratch = Path(self._scratch.name)
+        self._out, self._log = scratch / "result.json", scratch / "log"
+        request = scratch / "request.json"
+        request.write_text(json.dumps({"folder": folder, "topics": theirs, "out": str(self._out),
                                        "lang": i18n.language(), "options": options}))
-        with open(log, "wb") as sink:
-            second = subprocess.Popen(second_command(request), stdin=subprocess.DEVNULL,
-                                      stdout=sink, stderr=sink)
+        with open(self._log, "wb") as sink:
+            self._process = subprocess.Popen(second_command(request), stdin=subprocess.DEVNULL,
+                                             stdout=sink, stderr=sink)
+
+    def result(self) -> GradeResult:
+        """The second grader's result, once it has finished (GradingError if it failed)."""
+        from .runner import GradingError
+
         try:
-            mine = grade(folder, ours, **options)
-            second.wait()
+            self._process.wait()
+            if self._process.returncode != 0 or not self._out.is_file():
+                last = (self._log.read_text(errors="replace").strip().splitlines() or ["no output"])[-1]
+                raise GradingError(i18n.text("run.second_grader_failed", detail=last[-300:]))
+            return GradeResult.from_dict(json.loads(self._out.read_text(encoding="utf-8")))
         finally:
-            if second.poll() is None:
-                second.kill()
-                second.wait()
-        if second.returncode != 0 or not out.is_file():
-            last = (log.read_text(errors="replace").strip().splitlines() or ["no output"])[-1]
-            raise GradingError(i18n.text("run.second_grader_failed", detail=last[-300:]))
-        other = GradeResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
-    return merge(topics, mine, other)
+            self.close()
+
+    def close(self) -> None:
+        """Stop it if it still runs (this grading ended another way) and remove its files."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._scratch.cleanup()
+
+
+def start(folder: str, topics: list[str] | None, options: dict[str, Any]) -> SecondGrader | None:
+    """A second grader on some of ``topics`` (None: all), started now, where this machine
+    has a spare core, the memory for it and a split that pays; else None. Nothing is
+    started for topics that are not the catalog's or a folder that is not one: the
+    grading then says what is wrong, alone."""
+    chosen = list(dict.fromkeys(topics or catalog.TOPIC_NAMES))
+    if not os.path.isdir(folder) or any(t not in catalog.TOPIC_NAMES for t in chosen):
+        return None
+    if not (spare_cores() and memory_allows()):
+        return None
+    theirs = second_half(folder, chosen)
+    return SecondGrader(folder, chosen, theirs, options) if theirs else None
+
+
+def grade_in_two(folder: str, second: SecondGrader, options: dict[str, Any]) -> GradeResult:
+    """Grade ``second.ours`` here while the second grader grades its topics; one result."""
+    from .runner import grade
+
+    try:
+        mine = grade(folder, second.ours, **options)
+    except BaseException:
+        second.close()
+        raise
+    return merge(second.topics, mine, second.result())
 
 
 def second_command(request: Path) -> list[str]:

@@ -3,6 +3,8 @@ chosen from the submission's source, the merged result is the one a single grade
 and a second grader that dies costs a clear grading error, never a silent half result."""
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -52,9 +54,47 @@ def test_a_container_memory_limit_under_the_two_graders_peak_leaves_one(tmp_path
     assert split_grading.memory_allows(str(tmp_path / "absent")) is True
 
 
+def _started(monkeypatch, command):
+    """A second grader on retain_graph of the stubs, running ``command`` instead."""
+    monkeypatch.setattr(split_grading, "second_command", lambda request: command)
+    monkeypatch.setattr(split_grading, "spare_cores", lambda: 1)
+    monkeypatch.setattr(split_grading, "second_half", lambda folder, topics: ["retain_graph"])
+    second = split_grading.start(str(EXERCISES), ["detach", "retain_graph"], {"timeout": 10.0})
+    assert second is not None and second.ours == ["detach"]
+    return second
+
+
 def test_a_second_grader_that_dies_is_a_grading_error(monkeypatch):
-    monkeypatch.setattr(split_grading, "second_command", lambda request: ["false"])
+    second = _started(monkeypatch, ["false"])
     with pytest.raises(runner.GradingError, match="second grading process"):
-        split_grading.grade_in_two(str(EXERCISES), ["detach", "retain_graph"], ["retain_graph"],
-                                   {"timeout": 10.0, "pictures": False, "budget": 240.0,
-                                    "function_budget": 20.0})
+        runner.grade(str(EXERCISES), ["detach", "retain_graph"], split=second)
+
+
+def test_a_second_grader_started_early_is_stopped_when_the_grading_cannot_run(monkeypatch):
+    """`gradkit grade` starts the second grader before it imports torch (gradkit/cli.py):
+    a grading that then fails on its input leaves no second grader running."""
+    second = _started(monkeypatch, ["sleep", "60"])
+    with pytest.raises(runner.GradingError):
+        runner.grade(str(EXERCISES), ["detach", "retain_graph"], functions=["no_such_function"],
+                     split=second)
+    assert second._process.poll() is not None
+
+
+def test_nothing_is_started_for_input_the_grading_will_refuse(tmp_path):
+    assert split_grading.start(str(tmp_path / "absent"), None, {}) is None
+    assert split_grading.start(str(SOLUTIONS), ["detach", "no_such_topic"], {}) is None
+
+
+def test_the_command_line_starts_the_second_grader_before_importing_torch(tmp_path):
+    """Both graders then import torch side by side, not one after the other."""
+    script = (
+        "import sys\n"
+        "from gradkit import cli, split_grading\n"
+        "seen = []\n"
+        "split_grading.start = lambda *a, **k: seen.append('torch' in sys.modules)\n"
+        f"cli.main(['grade', {str(EXERCISES)!r}, '--topics', 'detach', '--json', "
+        f"{str(tmp_path / 'r.json')!r}])\n"
+        "print(seen[0])\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=SOLUTIONS.parent, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr

@@ -28,6 +28,7 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import channel, engine_probe, integrity, isolation, wire
+from .. import cores
 from ..i18n import text
 from ..verdicts import FatalStudentError, StudentError, student_error
 
@@ -165,6 +166,7 @@ def _supervisor_main(run: socket.socket, lifeline: socket.socket, config: dict[s
     """One grading run's world (pragma: child process)."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    cores.follow(config.get("cpus"))
     for cgroup in (config.get("cgroup"), config.get("engine_cgroup")):  # memory; engine_probe's
         if cgroup:
             try:
@@ -343,7 +345,10 @@ class Run:
         self.engine: engine_probe.RunProbe | None = None  # the kernel's count of engine runs
         self.rules = engine_probe.RULES_IN_PROCESS  # who observes the rules (engine_probe)
         cuda = torch.cuda.is_available()
-        config: dict[str, Any] = {"op": "run", "level": self.level, "cuda": cuda}
+        # the grader's cores (one, where it claimed one: gradkit/cores.py): the run's processes
+        # follow, so that each hand-over between grader and worker stays on one core
+        config: dict[str, Any] = {"op": "run", "level": self.level, "cuda": cuda,
+                                  "cpus": cores.allowed()}
         try:
             if os.geteuid() == 0 and self.level in ("namespaces", "uid"):
                 self.uid, self.lock = privileges.reserve_uid()
