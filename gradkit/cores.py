@@ -28,14 +28,27 @@ from typing import Iterator
 
 
 def enabled() -> bool:
-    return os.environ.get("GRADKIT_PIN", "on").strip().lower() not in ("off", "0", "no")
+    return os.environ.get("GRADKIT_PIN", "on").strip().lower() not in ("off", "0", "no", "false")
 
 
 def allowed() -> list[int]:
-    """The cores this thread may run on (one entry where the platform cannot say)."""
+    """The cores this thread may run on (none where the platform cannot say)."""
     if not hasattr(os, "sched_getaffinity"):
         return []
     return sorted(os.sched_getaffinity(0))
+
+
+def usable(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """Cores this process may keep busy: its CPU affinity, capped by its cgroup's CPU quota
+    (a container given half a CPU, as Gradescope's are, sees every host core)."""
+    count = len(allowed()) or 1
+    try:
+        quota, period = Path(cpu_max).read_text().split()[:2]
+        if quota != "max":
+            count = min(count, int(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return count
 
 
 def current() -> int | None:
@@ -81,7 +94,9 @@ def claimed() -> Iterator[int | None]:
     (None) where there is none, pinning is off, or the machine has one core for us. The
     thread's affinity is as before afterwards (a notebook's kernel keeps all its cores)."""
     cores = allowed() if enabled() else []
-    folder = _lock_folder() if len(cores) > 1 else None
+    # Under a CPU quota smaller than the cores it sees (containers side by side on one host,
+    # each locking in its own /tmp), a pinned grading could not be moved off a busy core.
+    folder = _lock_folder() if len(cores) > 1 and usable() >= len(cores) else None
     if folder is None:
         yield None
         return
@@ -99,11 +114,23 @@ def claimed() -> Iterator[int | None]:
         try:
             yield core
         finally:
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(0, cores)
+            _unpin({core}, cores)
             os.close(fd)
         return
     yield None
+
+
+def _unpin(pinned: set[int], cores: list[int]) -> None:
+    """Every thread of this process still on ``pinned`` back on ``cores``: this one, and
+    the threads started while it was pinned (torch's pool), which inherited its core."""
+    try:
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for tid in threads:
+        with contextlib.suppress(OSError):
+            if os.sched_getaffinity(tid) == pinned:
+                os.sched_setaffinity(tid, cores)
 
 
 def follow(cores: list[int] | None) -> None:

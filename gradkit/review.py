@@ -64,6 +64,8 @@ def scan(folder: str) -> list[dict[str, Any]]:
 
 
 def scan_file(path: str, label: str) -> list[dict[str, Any]]:
+    if not os.path.isfile(path):  # a FIFO or a device named *.py: opening it could block
+        return []
     try:
         with open(path, "rb") as fh:
             source = fh.read(1 << 20).decode("utf-8", errors="replace")
@@ -77,7 +79,7 @@ def scan_file(path: str, label: str) -> list[dict[str, Any]]:
 
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep a nesting, too
         tree = None
     if tree is not None:
         for node in ast.walk(tree):

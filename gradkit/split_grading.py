@@ -24,15 +24,18 @@ import ast
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import catalog, i18n
+from . import catalog, cores, i18n
 from .results import GradeResult, skip_notes
 from .untrusted.engine_probe import RULES_KERNEL
+
+KIT_DIR = Path(__file__).resolve().parent.parent
 
 # The relative cost of grading each topic's checks (engine: about three times another
 # topic; measured with solutions/), and of starting the second grader (importing torch,
@@ -46,14 +49,7 @@ STUB_SHARE = 0.1  # a topic still all stubs: "not implemented yet" at once
 def spare_cores(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     """Cores beyond one this process may use: its CPU affinity, capped by its cgroup's CPU
     quota (a container given half a CPU, as Gradescope's are, sees every host core)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    try:
-        quota, period = Path(cpu_max).read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, int(int(quota) / int(period)))
-    except (OSError, ValueError):
-        pass
-    return max(0, cores - 1)
+    return max(0, cores.usable(cpu_max) - 1)
 
 
 SPLIT_MEMORY_MB = 1536  # two graders peak at about 670 MB (PSS), one at about 460 MB
@@ -89,9 +85,12 @@ def _unwritten(folder: str, topic: str) -> bool:
     """Whether the submission's module for ``topic`` is still all stubs (every function
     only raises) or cannot be read: its checks fail at once, so it weighs next to nothing.
     Read as text, never run (this is the grader)."""
-    try:
-        tree = ast.parse(Path(folder, f"{topic}.py").read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    path = Path(folder, f"{topic}.py")
+    try:  # a regular file only (a FIFO would block), read with a cap; too deep a nesting too
+        tree = ast.parse(path.read_bytes()[:1 << 20]) if path.is_file() else None
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    if tree is None:
         return True
     wanted = {fn.name for fn in catalog.topic(topic).functions}
     bodies = [node.body for node in ast.walk(tree)
@@ -114,11 +113,14 @@ class SecondGrader:
         scratch = Path(self._scratch.name)
         self._out, self._log = scratch / "result.json", scratch / "log"
         request = scratch / "request.json"
-        request.write_text(json.dumps({"folder": folder, "topics": theirs, "out": str(self._out),
+        request.write_text(json.dumps({"folder": os.path.abspath(folder), "topics": theirs,
+                                       "out": str(self._out),
                                        "lang": i18n.language(), "options": options}))
         with open(self._log, "wb") as sink:
+            # in the kit's folder: `-m` puts the working folder first on the import path, and
+            # a grading started in a student's repository must not import its json.py
             self._process = subprocess.Popen(second_command(request), stdin=subprocess.DEVNULL,
-                                             stdout=sink, stderr=sink)
+                                             stdout=sink, stderr=sink, cwd=KIT_DIR)
 
     def result(self) -> GradeResult:
         """The second grader's result, once it has finished (GradingError if it failed)."""
@@ -151,8 +153,11 @@ def start(folder: str, topics: list[str] | None, options: dict[str, Any]) -> Sec
         return None
     if not (spare_cores() and memory_allows()):
         return None
-    theirs = second_half(folder, chosen)
-    return SecondGrader(folder, chosen, theirs, options) if theirs else None
+    try:
+        theirs = second_half(folder, chosen)
+        return SecondGrader(folder, chosen, theirs, options) if theirs else None
+    except Exception:  # no second grader is no loss: one grader grades it all
+        return None
 
 
 def grade_in_two(folder: str, second: SecondGrader, options: dict[str, Any]) -> GradeResult:
@@ -195,6 +200,12 @@ def merge(topics: list[str], first: GradeResult, second: GradeResult) -> GradeRe
 
 def _main(request_path: str) -> int:  # pragma: no cover - the second grader's process
     from .runner import grade
+
+    try:  # the first grader killed (a Ctrl-C, an LMS's timeout): this one goes too
+        from .untrusted import isolation
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (AttributeError, OSError):
+        pass
 
     request = json.loads(Path(request_path).read_text())
     result = grade(request["folder"], request["topics"], lang=request["lang"],

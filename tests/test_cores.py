@@ -58,3 +58,41 @@ def test_the_run_s_processes_follow_the_grader_s_core():
         cores.follow([cores.allowed()[-1]])
         os._exit(0 if os.sched_getaffinity(0) == {cores.allowed()[-1]} else 1)
     assert os.waitpid(pid, 0)[1] == 0
+
+
+def test_threads_started_while_pinned_are_unpinned_after():
+    import threading
+    before = os.sched_getaffinity(0)
+    seen, go = {}, threading.Event()
+
+    def thread():
+        seen["tid"] = threading.get_native_id()
+        go.wait(30)
+
+    with cores.claimed() as core:
+        assert core is not None
+        worker = threading.Thread(target=thread)
+        worker.start()
+        while "tid" not in seen:
+            pass
+        assert os.sched_getaffinity(seen["tid"]) == {core}
+    try:
+        assert os.sched_getaffinity(seen["tid"]) == before
+    finally:
+        go.set()
+        worker.join()
+
+
+def test_under_a_cpu_quota_below_the_cores_seen_nothing_is_pinned(monkeypatch, tmp_path):
+    quota = tmp_path / "cpu.max"
+    quota.write_text("50000 100000\n")  # half a CPU, as Gradescope's containers
+    assert cores.usable(str(quota)) == 0
+    monkeypatch.setattr(cores, "usable", lambda: 1)
+    with cores.claimed() as core:
+        assert core is None
+
+
+@pytest.mark.parametrize("value", ["off", "0", "no", "false", "OFF"])
+def test_every_way_of_saying_off(monkeypatch, value):
+    monkeypatch.setenv("GRADKIT_PIN", value)
+    assert not cores.enabled()

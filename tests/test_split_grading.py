@@ -2,9 +2,12 @@
 chosen from the submission's source, the merged result is the one a single grader gives,
 and a second grader that dies costs a clear grading error, never a silent half result."""
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +101,43 @@ def test_the_command_line_starts_the_second_grader_before_importing_torch(tmp_pa
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          cwd=SOLUTIONS.parent, timeout=300)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
+
+
+def test_a_module_no_parser_can_read_costs_no_split_and_no_crash(tmp_path):
+    """A deep expression makes ast.parse raise RecursionError, a FIFO would block a read:
+    neither may stop the grading (its results file is always written)."""
+    mine = tmp_path / "sub"
+    shutil.copytree(SOLUTIONS, mine)
+    (mine / "engine.py").write_text("x = " + "+".join(["1"] * 300000) + "\n")
+    assert split_grading._unwritten(str(mine), "engine") is True
+    (mine / "detach.py").unlink()
+    os.mkfifo(mine / "detach.py")
+    assert split_grading._unwritten(str(mine), "detach") is True
+    split_grading.start(str(mine), None, {})  # no exception; a second grader or none
+    from gradkit import review
+    assert review.scan_file(str(mine / "detach.py"), "detach.py") == []
+    assert isinstance(review.scan_file(str(mine / "engine.py"), "engine.py"), list)
+
+
+def test_the_second_grader_runs_in_the_kit_s_folder_not_the_caller_s(monkeypatch, tmp_path):
+    """`python -m` puts the working folder first on the import path: a grading started in
+    a student's repository must not import the student's json.py into a grader."""
+    seen = {}
+
+    class Recorder:
+        def __init__(self, command, **kw):
+            seen.update(kw, command=command)
+
+        def poll(self):
+            return 0
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(split_grading.subprocess, "Popen", Recorder)
+    monkeypatch.setattr(split_grading, "spare_cores", lambda: 1)
+    relative = os.path.relpath(SOLUTIONS, tmp_path)
+    second = split_grading.start(relative, None, {})
+    assert second is not None
+    assert seen["cwd"] == split_grading.KIT_DIR
+    request = json.loads(Path(seen["command"][-1]).read_text())
+    assert request["folder"] == str(SOLUTIONS)  # absolute: the second grader runs elsewhere
+    second.close()

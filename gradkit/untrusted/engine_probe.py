@@ -242,10 +242,12 @@ def _close_elsewhere(fds: list[int]) -> None:
         finally:
             os._exit(0)
     os.close(done_r)
-    with contextlib.suppress(ChildProcessError):  # a caller that ignores SIGCHLD: reaped already
-        os.waitpid(pid, 0)
-    _close_all(fds)
-    os.close(done_w)
+    try:
+        with contextlib.suppress(ChildProcessError):  # a caller that ignores SIGCHLD: reaped already
+            os.waitpid(pid, 0)
+        _close_all(fds)
+    finally:
+        os.close(done_w)
 
 
 def _cpus() -> list[int]:
