@@ -206,7 +206,7 @@ def _check_once(args: argparse.Namespace, planned: dict[str, list[str] | None] |
             else:
                 topics, functions = _chosen(args)
             result = grade(args.target, topics, timeout=args.timeout, pictures=True,
-                           functions=functions, split=second or not planned)
+                           functions=functions, split=second or False)
         except GradingError as exc:
             print(f"gradkit: {exc}", file=sys.stderr)
             return EXIT_GRADING_ERROR, None
@@ -258,7 +258,7 @@ def _grade(args: argparse.Namespace) -> int:
     from .runner import GradingError, grade
     try:
         result = grade(args.folder, args.topics, timeout=args.timeout, pictures=bool(args.html),
-                       protect=[os.path.dirname(os.path.abspath(args.out))], split=second or True)
+                       protect=[os.path.dirname(os.path.abspath(args.out))], split=second or False)
     except GradingError as exc:
         # Even when grading cannot run, the LMS gets a valid results file saying why.
         formats.write_failure(args.format, str(exc), args.out, os.path.abspath(args.folder))

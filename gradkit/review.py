@@ -63,13 +63,31 @@ def scan(folder: str) -> list[dict[str, Any]]:
     return found
 
 
-def scan_file(path: str, label: str) -> list[dict[str, Any]]:
-    if not os.path.isfile(path):  # a FIFO or a device named *.py: opening it could block
-        return []
+def read_source(path: str) -> str | None:
+    """A student's file as text, its first megabyte, without running anything: None where
+    it is not a regular file (a FIFO or a device named *.py: opening it could block) or
+    cannot be read."""
+    if not os.path.isfile(path):
+        return None
     try:
         with open(path, "rb") as fh:
-            source = fh.read(1 << 20).decode("utf-8", errors="replace")
+            return fh.read(1 << 20).decode("utf-8", errors="replace")
     except OSError:
+        return None
+
+
+def parse(source: str) -> ast.Module | None:
+    """``source``'s syntax tree, or None where the parser refuses it (a syntax error, or a
+    nesting too deep for it: RecursionError)."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def scan_file(path: str, label: str) -> list[dict[str, Any]]:
+    source = read_source(path)
+    if source is None:
         return []
     hits: dict[tuple[str, int], dict[str, Any]] = {}
 
@@ -77,10 +95,7 @@ def scan_file(path: str, label: str) -> list[dict[str, Any]]:
         about = _NAMES.get(what) or dict((w, a) for _, w, a in _TEXT).get(what, "interpreter")
         hits.setdefault((what, line), {"file": label, "line": line, "what": what, "about": about})
 
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep a nesting, too
-        tree = None
+    tree = parse(source)
     if tree is not None:
         for node in ast.walk(tree):
             line = getattr(node, "lineno", 0)

@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import catalog, cores, i18n
+from . import catalog, cores, i18n, review
 from .results import GradeResult, skip_notes
 from .untrusted.engine_probe import RULES_KERNEL
 
@@ -85,11 +85,8 @@ def _unwritten(folder: str, topic: str) -> bool:
     """Whether the submission's module for ``topic`` is still all stubs (every function
     only raises) or cannot be read: its checks fail at once, so it weighs next to nothing.
     Read as text, never run (this is the grader)."""
-    path = Path(folder, f"{topic}.py")
-    try:  # a regular file only (a FIFO would block), read with a cap; too deep a nesting too
-        tree = ast.parse(path.read_bytes()[:1 << 20]) if path.is_file() else None
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
+    source = review.read_source(os.path.join(folder, f"{topic}.py"))
+    tree = review.parse(source) if source is not None else None
     if tree is None:
         return True
     wanted = {fn.name for fn in catalog.topic(topic).functions}
